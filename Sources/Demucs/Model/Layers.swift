@@ -1,0 +1,230 @@
+/// Whether a layer convolves over frequency (`[C, F, T]` tensors, kernels `[k, 1]`) or
+/// over time (`[C, T]` tensors).
+enum Axis: Sendable { case frequency, time }
+
+/// The DConv residual branch: per depth, a dilated conv compressing the channels,
+/// GroupNorm(1), GELU, a 1×1 conv back up, GroupNorm(1), GLU and LayerScale.
+/// On the spectral path each frequency row is an independent sequence over time.
+struct DConv: Sendable {
+    struct Block: Sendable {
+        let dilated: Conv2d
+        let norm1: GroupNorm
+        let pointwise: Conv2d
+        let norm2: GroupNorm
+        let scale: [Float]
+    }
+    let blocks: [Block]
+
+    init(_ p: ParameterReader, _ prefix: String, channels: Int, config: HTDemucsConfig) {
+        let hidden = Int(Double(channels) / Double(config.dconvCompress))
+        blocks = (0..<config.dconvDepth).map { d in
+            let dilation = 1 << d
+            let at = "\(prefix).layers.\(d)"
+            return Block(
+                dilated: Conv2d(
+                    weight: p.tensor("\(at).0.weight", [hidden, channels, 3]),
+                    bias: p.tensor("\(at).0.bias", [hidden]),
+                    padding: (0, dilation), dilation: (1, dilation)),
+                norm1: GroupNorm(
+                    groups: 1, weight: p.tensor("\(at).1.weight", [hidden]).values,
+                    bias: p.tensor("\(at).1.bias", [hidden]).values),
+                pointwise: Conv2d(
+                    weight: p.tensor("\(at).3.weight", [2 * channels, hidden, 1]),
+                    bias: p.tensor("\(at).3.bias", [2 * channels])),
+                norm2: GroupNorm(
+                    groups: 1, weight: p.tensor("\(at).4.weight", [2 * channels]).values,
+                    bias: p.tensor("\(at).4.bias", [2 * channels]).values),
+                scale: p.tensor("\(at).6.scale", [channels]).values)
+        }
+    }
+
+    /// `x` is `[C, F, T]` (rows = F) or `[C, T]` (rows = 1).
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        var x = x
+        let rows = x.shape.count == 3 ? x.shape[1] : 1
+        for block in blocks {
+            var y = block.dilated(x)
+            block.norm1.apply(&y, batch: rows)
+            gelu(&y)
+            y = block.pointwise(y)
+            block.norm2.apply(&y, batch: rows)
+            y = glu(y)
+            scaleChannels(&y, by: block.scale)
+            add(y, to: &x)
+        }
+        return x
+    }
+}
+
+/// A GroupNorm that is present only from `norm_starts` on; identity before.
+private func optionalGroupNorm(_ p: ParameterReader, _ name: String, channels: Int, enabled: Bool, groups: Int)
+    -> GroupNorm?
+{
+    guard enabled else { return nil }
+    return GroupNorm(
+        groups: groups, weight: p.tensor("\(name).weight", [channels]).values,
+        bias: p.tensor("\(name).bias", [channels]).values)
+}
+
+/// One encoder layer (`HEncLayer`): strided conv, optional GroupNorm, GELU, DConv,
+/// 1×1 rewrite conv with GroupNorm and GLU.
+struct EncoderLayer: Sendable {
+    let axis: Axis
+    let stride: Int
+    let conv: Conv2d
+    let norm1: GroupNorm?
+    let dconv: DConv?
+    let rewrite: Conv2d
+    let norm2: GroupNorm?
+
+    init(
+        _ p: ParameterReader, _ prefix: String, axis: Axis, inChannels: Int, outChannels: Int,
+        index: Int, config: HTDemucsConfig
+    ) {
+        self.axis = axis
+        let k = config.kernelSize
+        stride = config.stride
+        let pad = k / 4
+        let norm = index >= config.normStarts
+        switch axis {
+        case .frequency:
+            conv = Conv2d(
+                weight: p.tensor("\(prefix).conv.weight", [outChannels, inChannels, k, 1]),
+                bias: p.tensor("\(prefix).conv.bias", [outChannels]),
+                stride: (stride, 1), padding: (pad, 0))
+            rewrite = Conv2d(
+                weight: p.tensor("\(prefix).rewrite.weight", [2 * outChannels, outChannels, 1, 1]),
+                bias: p.tensor("\(prefix).rewrite.bias", [2 * outChannels]))
+        case .time:
+            conv = Conv2d(
+                weight: p.tensor("\(prefix).conv.weight", [outChannels, inChannels, k]),
+                bias: p.tensor("\(prefix).conv.bias", [outChannels]),
+                stride: (1, stride), padding: (0, pad))
+            rewrite = Conv2d(
+                weight: p.tensor("\(prefix).rewrite.weight", [2 * outChannels, outChannels, 1]),
+                bias: p.tensor("\(prefix).rewrite.bias", [2 * outChannels]))
+        }
+        norm1 = optionalGroupNorm(p, "\(prefix).norm1", channels: outChannels, enabled: norm, groups: config.normGroups)
+        norm2 = optionalGroupNorm(
+            p, "\(prefix).norm2", channels: 2 * outChannels, enabled: norm, groups: config.normGroups)
+        dconv = config.dconvMode & 1 != 0 ? DConv(p, "\(prefix).dconv", channels: outChannels, config: config) : nil
+    }
+
+    func callAsFunction(_ input: Tensor) -> Tensor {
+        var x = input
+        if axis == .time, x.shape[1] % stride != 0 {
+            x = padTime(x, right: stride - x.shape[1] % stride)
+        }
+        var y = conv(x)
+        norm1?.apply(&y)
+        gelu(&y)
+        if let dconv { y = dconv(y) }
+        var z = rewrite(y)
+        norm2?.apply(&z)
+        return glu(z)
+    }
+}
+
+/// One decoder layer (`HDecLayer`): skip addition, rewrite conv (3×3 or 3 taps) with
+/// GroupNorm and GLU, DConv, transposed conv, optional GroupNorm, crop, and GELU unless last.
+struct DecoderLayer: Sendable {
+    let axis: Axis
+    let pad: Int
+    let isLast: Bool
+    let rewrite: Conv2d
+    let norm1: GroupNorm?
+    let dconv: DConv?
+    let convTranspose: ConvTranspose2d
+    let norm2: GroupNorm?
+
+    init(
+        _ p: ParameterReader, _ prefix: String, axis: Axis, inChannels: Int, outChannels: Int,
+        index: Int, config: HTDemucsConfig
+    ) {
+        self.axis = axis
+        let k = config.kernelSize
+        let s = config.stride
+        pad = k / 4
+        isLast = index == 0
+        let norm = index >= config.normStarts
+        let context = config.context
+        switch axis {
+        case .frequency:
+            rewrite = Conv2d(
+                weight: p.tensor(
+                    "\(prefix).rewrite.weight", [2 * inChannels, inChannels, 1 + 2 * context, 1 + 2 * context]),
+                bias: p.tensor("\(prefix).rewrite.bias", [2 * inChannels]),
+                padding: (context, context))
+            convTranspose = ConvTranspose2d(
+                weight: p.tensor("\(prefix).conv_tr.weight", [inChannels, outChannels, k, 1]),
+                bias: p.tensor("\(prefix).conv_tr.bias", [outChannels]), stride: (s, 1))
+        case .time:
+            rewrite = Conv2d(
+                weight: p.tensor("\(prefix).rewrite.weight", [2 * inChannels, inChannels, 1 + 2 * context]),
+                bias: p.tensor("\(prefix).rewrite.bias", [2 * inChannels]),
+                padding: (0, context))
+            convTranspose = ConvTranspose2d(
+                weight: p.tensor("\(prefix).conv_tr.weight", [inChannels, outChannels, k]),
+                bias: p.tensor("\(prefix).conv_tr.bias", [outChannels]), stride: (1, s))
+        }
+        norm1 = optionalGroupNorm(
+            p, "\(prefix).norm1", channels: 2 * inChannels, enabled: norm, groups: config.normGroups)
+        norm2 = optionalGroupNorm(p, "\(prefix).norm2", channels: outChannels, enabled: norm, groups: config.normGroups)
+        dconv = config.dconvMode & 2 != 0 ? DConv(p, "\(prefix).dconv", channels: inChannels, config: config) : nil
+    }
+
+    /// Returns the layer output and the pre-transposed-conv activation (`pre` in demucs).
+    /// `length` is the time length the matching encoder layer received (time axis only).
+    func callAsFunction(_ input: Tensor, skip: Tensor, length: Int) -> Tensor {
+        var x = input
+        add(skip, to: &x)
+        var y = rewrite(x)
+        norm1?.apply(&y)
+        y = glu(y)
+        if let dconv { y = dconv(y) }
+        var z = convTranspose(y)
+        norm2?.apply(&z)
+        switch axis {
+        case .frequency: z = cropRows(z, from: pad, count: z.shape[1] - 2 * pad)
+        case .time: z = cropTime(z, from: pad, count: length)
+        }
+        if !isLast { gelu(&z) }
+        return z
+    }
+}
+
+/// Appends `right` zeros to each channel of `[C, T]`.
+func padTime(_ x: Tensor, right: Int) -> Tensor {
+    cropTime(x, from: 0, count: x.shape[1] + right)
+}
+
+/// The window `[from, from + count)` of each channel of `[C, T]`, zero beyond the end.
+func cropTime(_ x: Tensor, from start: Int, count: Int) -> Tensor {
+    let channels = x.shape[0]
+    let length = x.shape[1]
+    var out = [Float](repeating: 0, count: channels * count)
+    let available = max(0, min(count, length - start))
+    x.values.withUnsafeBufferPointer { v in
+        out.withUnsafeMutableBufferPointer { o in
+            for c in 0..<channels where available > 0 {
+                (o.baseAddress! + c * count).update(from: v.baseAddress! + c * length + start, count: available)
+            }
+        }
+    }
+    return Tensor(shape: [channels, count], values: out)
+}
+
+/// Rows `[from, from + count)` of each channel of `[C, F, T]`.
+func cropRows(_ x: Tensor, from start: Int, count: Int) -> Tensor {
+    let (channels, rows, width) = (x.shape[0], x.shape[1], x.shape[2])
+    var out = [Float](repeating: 0, count: channels * count * width)
+    x.values.withUnsafeBufferPointer { v in
+        out.withUnsafeMutableBufferPointer { o in
+            for c in 0..<channels {
+                (o.baseAddress! + c * count * width).update(
+                    from: v.baseAddress! + (c * rows + start) * width, count: count * width)
+            }
+        }
+    }
+    return Tensor(shape: [channels, count, width], values: out)
+}

@@ -1,0 +1,369 @@
+import Foundation
+
+/// `nn.Linear` on `[tokens, inFeatures]`.
+struct Linear: Sendable {
+    let weight: [Float]
+    let bias: [Float]
+    let inFeatures: Int
+    let outFeatures: Int
+
+    init(_ p: ParameterReader, _ prefix: String, in inFeatures: Int, out outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = p.tensor("\(prefix).weight", [outFeatures, inFeatures]).values
+        bias = p.tensor("\(prefix).bias", [outFeatures]).values
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let tokens = x.count / inFeatures
+        var out = [Float](repeating: 0, count: tokens * outFeatures)
+        out.withUnsafeMutableBufferPointer { o in
+            x.values.withUnsafeBufferPointer { a in
+                weight.withUnsafeBufferPointer { w in
+                    gemm(
+                        transposeB: true, m: tokens, n: outFeatures, k: inFeatures,
+                        a: a.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
+                        c: o.baseAddress!, ldc: outFeatures)
+                }
+            }
+            for t in 0..<tokens {
+                for j in 0..<outFeatures { o[t * outFeatures + j] += bias[j] }
+            }
+        }
+        return Tensor(shape: [tokens, outFeatures], values: out)
+    }
+}
+
+/// `nn.MultiheadAttention` (packed input projection, batch first) on `[tokens, dim]`.
+struct MultiheadAttention: Sendable {
+    let dim: Int
+    let heads: Int
+    let inWeight: [Float]
+    let inBias: [Float]
+    let out: Linear
+
+    init(_ p: ParameterReader, _ prefix: String, dim: Int, heads: Int) {
+        self.dim = dim
+        self.heads = heads
+        inWeight = p.tensor("\(prefix).in_proj_weight", [3 * dim, dim]).values
+        inBias = p.tensor("\(prefix).in_proj_bias", [3 * dim]).values
+        out = Linear(p, "\(prefix).out_proj", in: dim, out: dim)
+    }
+
+    /// Projects `x` with rows `part·dim ..< (part+1)·dim` of the packed weight.
+    private func project(_ x: Tensor, part: Int) -> [Float] {
+        let tokens = x.count / dim
+        var result = [Float](repeating: 0, count: tokens * dim)
+        result.withUnsafeMutableBufferPointer { r in
+            x.values.withUnsafeBufferPointer { a in
+                inWeight.withUnsafeBufferPointer { w in
+                    gemm(
+                        transposeB: true, m: tokens, n: dim, k: dim,
+                        a: a.baseAddress!, lda: dim, b: w.baseAddress! + part * dim * dim, ldb: dim,
+                        c: r.baseAddress!, ldc: dim)
+                }
+            }
+            for t in 0..<tokens {
+                for j in 0..<dim { r[t * dim + j] += inBias[part * dim + j] }
+            }
+        }
+        return result
+    }
+
+    /// Attends from `query` tokens to `keyValue` tokens.
+    func callAsFunction(query: Tensor, keyValue: Tensor) -> Tensor {
+        let queries = query.count / dim
+        let keys = keyValue.count / dim
+        let headDim = dim / heads
+        let q = project(query, part: 0)
+        let k = project(keyValue, part: 1)
+        let v = project(keyValue, part: 2)
+        var context = [Float](repeating: 0, count: queries * dim)
+        var scores = [Float](repeating: 0, count: queries * keys)
+        let scale = 1 / Float(headDim).squareRoot()
+        q.withUnsafeBufferPointer { q in
+            k.withUnsafeBufferPointer { k in
+                v.withUnsafeBufferPointer { v in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        context.withUnsafeMutableBufferPointer { o in
+                            for h in 0..<heads {
+                                gemm(
+                                    transposeB: true, m: queries, n: keys, k: headDim, alpha: scale,
+                                    a: q.baseAddress! + h * headDim, lda: dim,
+                                    b: k.baseAddress! + h * headDim, ldb: dim,
+                                    c: s.baseAddress!, ldc: keys)
+                                softmaxRows(s, rows: queries, columns: keys)
+                                gemm(
+                                    m: queries, n: headDim, k: keys,
+                                    a: UnsafePointer(s.baseAddress!), lda: keys,
+                                    b: v.baseAddress! + h * headDim, ldb: dim,
+                                    c: o.baseAddress! + h * headDim, ldc: dim)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out(Tensor(shape: [queries, dim], values: context))
+    }
+}
+
+/// Softmax of each row, in place.
+func softmaxRows(_ s: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
+    for r in 0..<rows {
+        let base = r * columns
+        var peak = -Float.infinity
+        for j in 0..<columns { peak = max(peak, s[base + j]) }
+        var total: Float = 0
+        for j in 0..<columns {
+            let e = expf(s[base + j] - peak)
+            s[base + j] = e
+            total += e
+        }
+        let inverse = 1 / total
+        for j in 0..<columns { s[base + j] *= inverse }
+    }
+}
+
+/// GroupNorm with one group over `[tokens, channels]` (demucs's `MyGroupNorm`): one mean
+/// and variance over everything, then a per-channel affine.
+struct TokenGroupNorm: Sendable {
+    let weight: [Float]
+    let bias: [Float]
+
+    init(_ p: ParameterReader, _ prefix: String, dim: Int) {
+        weight = p.tensor("\(prefix).weight", [dim]).values
+        bias = p.tensor("\(prefix).bias", [dim]).values
+    }
+
+    func apply(_ x: inout Tensor) {
+        let channels = weight.count
+        let n = Double(x.count)
+        x.values.withUnsafeMutableBufferPointer { v in
+            var sum = 0.0
+            for i in v.indices { sum += Double(v[i]) }
+            let mean = sum / n
+            var squares = 0.0
+            for i in v.indices {
+                let d = Double(v[i]) - mean
+                squares += d * d
+            }
+            let invStd = Float(1 / (squares / n + 1e-5).squareRoot())
+            let m = Float(mean)
+            for t in 0..<(v.count / channels) {
+                for c in 0..<channels {
+                    let i = t * channels + c
+                    v[i] = (v[i] - m) * invStd * weight[c] + bias[c]
+                }
+            }
+        }
+    }
+}
+
+/// One layer of the cross-domain transformer: self-attention (`MyTransformerEncoderLayer`)
+/// or cross-attention (`CrossTransformerEncoderLayer`), norm first, with LayerScale and a
+/// final one-group GroupNorm.
+struct TransformerLayer: Sendable {
+    let isCross: Bool
+    let normQuery: LayerNorm
+    let normKey: LayerNorm?
+    let attention: MultiheadAttention
+    let normFeedForward: LayerNorm
+    let linear1: Linear
+    let linear2: Linear
+    let gamma1: [Float]?
+    let gamma2: [Float]?
+    let normOut: TokenGroupNorm?
+    let useGELU: Bool
+
+    init(_ p: ParameterReader, _ prefix: String, isCross: Bool, config: HTDemucsConfig, dim: Int) {
+        self.isCross = isCross
+        func layerNorm(_ name: String) -> LayerNorm {
+            LayerNorm(
+                weight: p.tensor("\(prefix).\(name).weight", [dim]).values,
+                bias: p.tensor("\(prefix).\(name).bias", [dim]).values)
+        }
+        let hidden = Int(Double(dim) * config.tHiddenScale)
+        normQuery = layerNorm("norm1")
+        if isCross {
+            normKey = layerNorm("norm2")
+            normFeedForward = layerNorm("norm3")
+            attention = MultiheadAttention(p, "\(prefix).cross_attn", dim: dim, heads: config.tHeads)
+        } else {
+            normKey = nil
+            normFeedForward = layerNorm("norm2")
+            attention = MultiheadAttention(p, "\(prefix).self_attn", dim: dim, heads: config.tHeads)
+        }
+        linear1 = Linear(p, "\(prefix).linear1", in: dim, out: hidden)
+        linear2 = Linear(p, "\(prefix).linear2", in: hidden, out: dim)
+        gamma1 = config.tLayerScale ? p.tensor("\(prefix).gamma_1.scale", [dim]).values : nil
+        gamma2 = config.tLayerScale ? p.tensor("\(prefix).gamma_2.scale", [dim]).values : nil
+        normOut = config.tNormOut ? TokenGroupNorm(p, "\(prefix).norm_out", dim: dim) : nil
+        useGELU = config.tGELU
+    }
+
+    /// `x` is `[tokens, dim]`; `other` is the other branch's tokens for a cross layer.
+    func callAsFunction(_ x: Tensor, other: Tensor?) -> Tensor {
+        let q = normQuery(x)
+        let attended: Tensor
+        if let normKey, let other {
+            attended = attention(query: q, keyValue: normKey(other))
+        } else {
+            attended = attention(query: q, keyValue: q)
+        }
+        var y = x
+        addScaled(attended, scale: gamma1, to: &y)
+        var hidden = linear1(normFeedForward(y))
+        if useGELU {
+            gelu(&hidden)
+        } else {
+            hidden.values = hidden.values.map { max($0, 0) }
+        }
+        addScaled(linear2(hidden), scale: gamma2, to: &y)
+        normOut?.apply(&y)
+        return y
+    }
+}
+
+/// `x += scale ⊙ y` over `[tokens, dim]` (LayerScale on the channel-last layout).
+private func addScaled(_ y: Tensor, scale: [Float]?, to x: inout Tensor) {
+    guard let scale else { return add(y, to: &x) }
+    let dim = scale.count
+    x.values.withUnsafeMutableBufferPointer { a in
+        y.values.withUnsafeBufferPointer { b in
+            for i in a.indices { a[i] += scale[i % dim] * b[i] }
+        }
+    }
+}
+
+/// The cross-domain transformer between the two encoders: the spectral tokens
+/// (`[C, F, T1]`, 2-D sinusoidal embedding) and the waveform tokens (`[C, T2]`, 1-D
+/// embedding) each pass through alternating self and cross layers.
+struct CrossTransformer: Sendable {
+    let dim: Int
+    let normIn: LayerNorm?
+    let normInTime: LayerNorm?
+    let layers: [TransformerLayer]
+    let timeLayers: [TransformerLayer]
+    let maxPeriod: Float
+    let weightPosEmbed: Float
+
+    init(_ p: ParameterReader, config: HTDemucsConfig, dim: Int) {
+        self.dim = dim
+        if config.tNormIn {
+            normIn = LayerNorm(
+                weight: p.tensor("crosstransformer.norm_in.weight", [dim]).values,
+                bias: p.tensor("crosstransformer.norm_in.bias", [dim]).values)
+            normInTime = LayerNorm(
+                weight: p.tensor("crosstransformer.norm_in_t.weight", [dim]).values,
+                bias: p.tensor("crosstransformer.norm_in_t.bias", [dim]).values)
+        } else {
+            normIn = nil
+            normInTime = nil
+        }
+        let classicParity = config.tCrossFirst ? 1 : 0
+        layers = (0..<config.tLayers).map {
+            TransformerLayer(
+                p, "crosstransformer.layers.\($0)", isCross: $0 % 2 != classicParity, config: config, dim: dim)
+        }
+        timeLayers = (0..<config.tLayers).map {
+            TransformerLayer(
+                p, "crosstransformer.layers_t.\($0)", isCross: $0 % 2 != classicParity, config: config, dim: dim)
+        }
+        maxPeriod = Float(config.tMaxPeriod)
+        weightPosEmbed = Float(config.tWeightPosEmbed)
+    }
+
+    /// `spectral` is `[C, F, T1]`, `temporal` is `[C, T2]`; both come back in those shapes.
+    func callAsFunction(spectral: Tensor, temporal: Tensor) -> (Tensor, Tensor) {
+        let (fr, t1) = (spectral.shape[1], spectral.shape[2])
+        // Token n = t1 · F + f, as demucs's "b c fr t1 -> b (t1 fr) c".
+        var x = transposed(Tensor(shape: [dim, fr * t1], values: channelsToTimeMajor(spectral)))
+        if let normIn { x = normIn(x) }
+        addEmbedding(to: &x, embedding2D(height: fr, width: t1))
+        var xt = transposed(temporal)
+        if let normInTime { xt = normInTime(xt) }
+        addEmbedding(to: &xt, embedding1D(length: temporal.shape[1]))
+        for (layer, timeLayer) in zip(layers, timeLayers) {
+            if layer.isCross {
+                let previous = x
+                x = layer(x, other: xt)
+                xt = timeLayer(xt, other: previous)
+            } else {
+                x = layer(x, other: nil)
+                xt = timeLayer(xt, other: nil)
+            }
+        }
+        let backToSpectral = transposed(x)
+        return (
+            Tensor(shape: [dim, fr, t1], values: timeMajorToChannels(backToSpectral, fr: fr, t1: t1)),
+            transposed(xt)
+        )
+    }
+
+    private func addEmbedding(to x: inout Tensor, _ embedding: [Float]) {
+        let w = weightPosEmbed
+        x.values.withUnsafeMutableBufferPointer { v in
+            for i in v.indices { v[i] += w * embedding[i] }
+        }
+    }
+
+    /// demucs's `create_2d_sin_embedding`, laid out as `[tokens, dim]` with token t1·F + f.
+    private func embedding2D(height: Int, width: Int) -> [Float] {
+        let half = dim / 2
+        let factor = Float(-(log(Double(maxPeriod)) / Double(half)))
+        var out = [Float](repeating: 0, count: height * width * dim)
+        for j in stride(from: 0, to: half, by: 2) {
+            let div = expf(Float(j) * factor)
+            for w in 0..<width {
+                for h in 0..<height {
+                    let base = (w * height + h) * dim
+                    out[base + j] = sinf(Float(w) * div)
+                    out[base + j + 1] = cosf(Float(w) * div)
+                    out[base + half + j] = sinf(Float(h) * div)
+                    out[base + half + j + 1] = cosf(Float(h) * div)
+                }
+            }
+        }
+        return out
+    }
+
+    /// demucs's `create_sin_embedding` (shift 0), laid out as `[tokens, dim]`.
+    private func embedding1D(length: Int) -> [Float] {
+        let half = dim / 2
+        var out = [Float](repeating: 0, count: length * dim)
+        for c in 0..<half {
+            let denominator = powf(maxPeriod, Float(c) / Float(half - 1))
+            for t in 0..<length {
+                let phase = Float(t) / denominator
+                out[t * dim + c] = cosf(phase)
+                out[t * dim + half + c] = sinf(phase)
+            }
+        }
+        return out
+    }
+}
+
+/// `[C, F, T]` → `[C, T, F]` so that flattening gives token order t·F + f.
+private func channelsToTimeMajor(_ x: Tensor) -> [Float] {
+    let (channels, fr, t1) = (x.shape[0], x.shape[1], x.shape[2])
+    var out = [Float](repeating: 0, count: x.count)
+    for c in 0..<channels {
+        for f in 0..<fr {
+            for t in 0..<t1 { out[(c * t1 + t) * fr + f] = x.values[(c * fr + f) * t1 + t] }
+        }
+    }
+    return out
+}
+
+/// `[C, T·F]` (token order t·F + f) → `[C, F, T]`.
+private func timeMajorToChannels(_ x: Tensor, fr: Int, t1: Int) -> [Float] {
+    let channels = x.shape[0]
+    var out = [Float](repeating: 0, count: x.count)
+    for c in 0..<channels {
+        for t in 0..<t1 {
+            for f in 0..<fr { out[(c * fr + f) * t1 + t] = x.values[(c * t1 + t) * fr + f] }
+        }
+    }
+    return out
+}
