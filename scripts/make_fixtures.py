@@ -632,7 +632,7 @@ def make_official(out_dir, log, ablate):
     kw = dict(OFFICIAL_KWARGS)
     t0 = time.time()
     model, mix, out, name = forward_case(
-        out_dir, "official_forward", kw, seed=7, sig="955717e8", input_seed=21,
+        out_dir, "official_forward", kw, seed=7, sig="0ff1c1a1", input_seed=21,
         description="Official htdemucs config (41,984,456 params) with random redrawn weights; "
                     "one forward of one 7.8 s segment with hooks.",
         check_ablations=ablate, log=log)
