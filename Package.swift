@@ -51,7 +51,7 @@ let package = Package(
             ]),
 
         // Tests.
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DemucsTests", dependencies: ["Demucs", "ModelFiles"],
             resources: [.copy("Fixtures")]),

@@ -51,9 +51,13 @@ public struct HTDemucsConfig: Sendable, Equatable {
     public struct Segment: Sendable, Equatable {
         public var numerator: Int
         public var denominator: Int
+        /// The fraction in lowest terms, so that equal durations compare equal.
         public init(numerator: Int, denominator: Int) {
-            self.numerator = numerator
-            self.denominator = denominator
+            var (a, b) = (abs(numerator), abs(denominator))
+            while b != 0 { (a, b) = (b, a % b) }
+            let divisor = max(a, 1)
+            self.numerator = numerator / divisor
+            self.denominator = denominator / divisor
         }
         public init(seconds: Double) {
             // Floats in kwargs become a fraction over a large power of two, exact for binary floats.

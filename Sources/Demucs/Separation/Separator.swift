@@ -56,6 +56,7 @@ public struct Separator: Sendable {
     public init(bag: ModelBag, options: SeparationOptions = SeparationOptions()) throws {
         let segment = options.segmentSeconds.map { Int(Double(bag.sampleRate) * $0) } ?? bag.segmentLength
         guard segment > 0, segment <= bag.segmentLength else {
+            // A shorter segment than a model's training length is padded inside the model.
             throw DemucsError.invalidConfiguration(
                 key: "segment", reason: "must be positive and at most the model's \(bag.segmentLength) samples")
         }
@@ -80,9 +81,9 @@ public struct Separator: Sendable {
         self.options = options
     }
 
-    /// Samples per segment.
-    public var segmentLength: Int {
-        options.segmentSeconds.map { Int(Double(bag.sampleRate) * $0) } ?? bag.segmentLength
+    /// Samples per segment for model `index` of the bag: its training segment unless overridden.
+    func segmentLength(model index: Int) -> Int {
+        options.segmentSeconds.map { Int(Double(bag.sampleRate) * $0) } ?? bag.models[index].config.segmentLength
     }
 
     /// Separates `mix` (`[channels, frames]`) on the calling thread, calling `onSpan` with
@@ -142,14 +143,14 @@ public struct Separator: Sendable {
     }
 
     private func makePasses(length: Int) -> [Pass] {
-        let segment = segmentLength
-        let stride = Int((1 - options.overlap) * Double(segment))
-        let weight = transitionWeights(segment: segment, power: options.transitionPower)
         let maxShift = bag.sampleRate / 2
         var random = SplitMix64(seed: options.seed)
         var explicit = options.shiftOffsets?.makeIterator()
         var passes: [Pass] = []
         for m in bag.models.indices {
+            let segment = segmentLength(model: m)
+            let stride = Int((1 - options.overlap) * Double(segment))
+            let weight = transitionWeights(segment: segment, power: options.transitionPower)
             if options.shifts == 0 {
                 passes.append(Pass(model: m, delay: 0, length: length, segment: segment, stride: stride, weight: weight, shiftCount: 1))
             } else {
