@@ -12,7 +12,12 @@ enum Fixtures {
 
     /// The tensors of a fixture's `io.safetensors`, as model tensors.
     static func tensors(_ relative: String) throws -> [String: Tensor] {
-        try SafetensorsFile.load(contentsOf: url(relative)).tensors.mapValues { Tensor(shape: $0.shape, values: $0.values) }
+        try tensors(at: url(relative))
+    }
+
+    /// The tensors of any safetensors file, as model tensors.
+    static func tensors(at url: URL) throws -> [String: Tensor] {
+        try SafetensorsFile.load(contentsOf: url).tensors.mapValues { Tensor(shape: $0.shape, values: $0.values) }
     }
 
     /// The one `.th` checkpoint in a fixture folder.
@@ -69,6 +74,7 @@ func expectStemsMatch(_ actual: Tensor, _ reference: Tensor, sources: [String], 
         let range = (s * perStem)..<((s + 1) * perStem)
         let agreement = Agreement(reference: Array(reference.values[range]), actual: Array(actual.values[range]))
         #expect(agreement.meetsParityBar, "stem \(name): \(agreement)", sourceLocation: sourceLocation)
+        if ProcessInfo.processInfo.environment["DEMIXER_PRINT_PARITY"] != nil { print("parity \(name): \(agreement)") }
     }
 }
 
