@@ -109,9 +109,10 @@ public enum AudioFile {
                 try file.setFlag(Int32(SFC_SET_CLIPPING), true, what: "clipping")
             }
             if format == .mp3 {
+                // The level first: changing the mode re-applies the stored level.
+                try file.setValue(Int32(SFC_SET_COMPRESSION_LEVEL), 0.0, what: "compression level 0")
                 try file.setValue(
                     Int32(SFC_SET_BITRATE_MODE), Int32(SF_BITRATE_MODE_CONSTANT), what: "constant bit rate")
-                try file.setValue(Int32(SFC_SET_COMPRESSION_LEVEL), 0.0, what: "320 kbit/s")
             }
             try writeFrames(of: audio, to: file)
             try file.close()

@@ -56,9 +56,9 @@ public struct Resampler: ~Copyable {
     /// Drains the filter and returns the last frames, trimmed or zero-padded so the
     /// whole output has the exact expected length.
     public consuming func finish() throws(AudioIOError) -> [[Float]] {
-        var tail = try run(input: nil, frames: 0)
         let expected = (framesIn * outputRate + inputRate / 2) / inputRate
         let wanted = max(0, expected - framesOut)
+        var tail = try run(input: nil, frames: 0)
         for c in tail.indices {
             if tail[c].count > wanted {
                 tail[c].removeLast(tail[c].count - wanted)
