@@ -16,8 +16,6 @@ public struct AudioBuffer: Sendable, Equatable {
 
     public var channelCount: Int { channels.count }
     public var frameCount: Int { channels.first?.count ?? 0 }
-    /// Length in seconds.
-    public var duration: Double { Double(frameCount) / Double(sampleRate) }
 
     /// The same audio with `count` channels, mapped as demucs does: to mono by
     /// averaging all channels, from mono by duplicating it, otherwise by keeping
