@@ -12,7 +12,7 @@ enum AtomicFile {
     /// Runs `body` with a sink over a fresh temporary file, then moves it to `path`.
     /// `capacity` stands in for the free space on the device (tests lower it).
     static func write(
-        to path: String, capacity: Int64 = .max,
+        to path: String, capacity: Int64,
         _ body: (FileSink) throws(AudioIOError) -> Void
     ) throws(AudioIOError) {
         let directory = directoryName(of: path)
@@ -27,11 +27,17 @@ enum AtomicFile {
             guard close(fd) == 0 else { throw systemError(path, errno, "close") }
             guard rename(temporaryPath, path) == 0 else { throw systemError(path, errno, "rename") }
         } catch {
+            // Already failing: a second failure closing the descriptor changes nothing.
             if open { close(fd) }
-            unlink(temporaryPath)
             // A failed system call underneath libsndfile is the cause worth naming.
+            var error = error
             if let failure = sink.failure, case .writeFailed = error.reason {
-                throw systemError(path, failure)
+                error = systemError(path, failure)
+            }
+            if unlink(temporaryPath) != 0, case .writeFailed(let message) = error.reason {
+                error.reason = .writeFailed(
+                    "\(message); the temporary file \(temporaryPath) could not be removed: "
+                        + String(cString: strerror(errno)))
             }
             throw error
         }
@@ -72,7 +78,7 @@ enum AtomicFile {
         guard fd >= 0 else {
             throw AudioIOError(path: path, reason: .notDurable(String(cString: strerror(errno))))
         }
-        defer { close(fd) }
+        defer { close(fd) }  // read-only descriptor: closing cannot lose data
         guard fsync(fd) == 0 else {
             throw AudioIOError(path: path, reason: .notDurable(String(cString: strerror(errno))))
         }

@@ -49,6 +49,8 @@ final class SoundFile {
         self.sink = sink
     }
 
+    /// Closes a reader, or abandons a writer on an error path; a finished file
+    /// goes through ``close()``, which checks the result.
     deinit {
         if let handle { sf_close(handle) }
     }
