@@ -64,6 +64,11 @@ public enum AudioFile {
             warnings.append("\(path): decoding stopped after \(decoded) frames (libsndfile: \(file.lastError))")
         }
         guard decoded > 0 else { throw AudioIOError(path: path, reason: .noFrames) }
+        // The header's count only serves to say the file was cut short.
+        let declared = file.info.frames
+        if declared != Int64.max && declared > decoded {
+            warnings.append("\(path): ends after \(decoded) of the \(declared) frames its header declares")
+        }
         if nonFinite > 0 {
             warnings.append("\(path): replaced \(nonFinite) non-finite samples (NaN or infinity) with 0")
         }

@@ -68,6 +68,7 @@ struct OtherFormatTests {
         let decoded = try AudioFile.read(path)
 
         #expect(decoded.audio.channels[0] == samples.map { Float($0) / 32768 })
+        #expect(decoded.warnings == ["\(path): ends after 5000 of the 2147483647 frames its header declares"])
     }
 
     @Test("A FLAC stream of unknown length (SF_COUNT_MAX frames) decodes to its end")
@@ -89,5 +90,22 @@ struct OtherFormatTests {
 
         #expect(decoded.audio.frameCount == original.frameCount)
         #expect(maxDifference(decoded.audio.channels[0], original.channels[0]) <= 1 / 32768)
+    }
+
+    @Test("A FLAC file cut in half decodes its first part correctly")
+    func truncatedFLAC() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let original = sine(frequency: 440, sampleRate: 44_100, frames: 44_100)
+        let path = dir.file("cut.flac")
+        try AudioFile.write(original, to: path, format: .flac16)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        try WAVBytes.write(Array(bytes.prefix(bytes.count / 2)), to: path)
+
+        let decoded = try AudioFile.read(path)
+        let frames = decoded.audio.frameCount
+        #expect(frames > 10_000 && frames < original.frameCount)
+        #expect(decoded.warnings == ["\(path): ends after \(frames) of the 44100 frames its header declares"])
+        #expect(maxDifference(decoded.audio.channels[0], Array(original.channels[0].prefix(frames))) <= 1 / 32768)
     }
 }

@@ -39,6 +39,7 @@ struct RoundTripTests {
         let decoded = try AudioFile.read(path)
 
         #expect(decoded.audio.sampleRate == 44_100)
+        #expect(decoded.warnings.isEmpty)
         #expect(abs(decoded.audio.frameCount - original.frameCount) <= 2304)
         for channel in decoded.audio.channels {
             #expect(abs(frequency(channel, sampleRate: 44_100) - 1000) < 2)
