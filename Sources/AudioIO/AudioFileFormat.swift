@@ -1,0 +1,92 @@
+import CSndfile
+
+/// The formats Demixer writes stems in.
+public enum AudioFileFormat: String, Sendable, CaseIterable {
+    case wav16, wav24, wavFloat32, flac16, flac24
+    /// MPEG-1 Layer III, 320 kbit/s constant bit rate. Needs libsndfile ≥ 1.1
+    /// built with LAME and mpg123; checked when writing.
+    case mp3
+
+    /// The usual file-name extension, without the dot.
+    public var fileExtension: String {
+        switch self {
+        case .wav16, .wav24, .wavFloat32: "wav"
+        case .flac16, .flac24: "flac"
+        case .mp3: "mp3"
+        }
+    }
+
+    /// A name for messages, e.g. "FLAC 24-bit".
+    public var displayName: String {
+        switch self {
+        case .wav16: "WAV 16-bit"
+        case .wav24: "WAV 24-bit"
+        case .wavFloat32: "WAV 32-bit float"
+        case .flac16: "FLAC 16-bit"
+        case .flac24: "FLAC 24-bit"
+        case .mp3: "MP3"
+        }
+    }
+
+    /// The libsndfile `SF_FORMAT_*` major | minor code.
+    var sndfileFormat: Int32 {
+        let code = switch self {
+        case .wav16: SF_FORMAT_WAV | SF_FORMAT_PCM_16
+        case .wav24: SF_FORMAT_WAV | SF_FORMAT_PCM_24
+        case .wavFloat32: SF_FORMAT_WAV | SF_FORMAT_FLOAT
+        case .flac16: SF_FORMAT_FLAC | SF_FORMAT_PCM_16
+        case .flac24: SF_FORMAT_FLAC | SF_FORMAT_PCM_24
+        case .mp3: SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III
+        }
+        return Int32(code)
+    }
+
+    /// Integer sample formats, which libsndfile must saturate rather than wrap.
+    var isInteger: Bool { self != .wavFloat32 && self != .mp3 }
+}
+
+/// How to treat samples beyond ±1 before writing, as demucs's `--clip-mode`.
+public enum ClipMode: String, Sendable, CaseIterable {
+    /// Scale all stems down by one shared factor so that none clips (with 1% headroom).
+    case rescale
+    /// Clamp each sample to [-1, 1].
+    case clamp
+    /// Leave samples as they are. Float WAV keeps them; integer formats saturate.
+    case none
+
+    /// Applies the mode to stems that belong together; `rescale` computes one gain
+    /// from the peak of all of them, so their sum still equals the rescaled mix.
+    public func apply(to buffers: [AudioBuffer]) -> [AudioBuffer] {
+        switch self {
+        case .none:
+            return buffers
+        case .rescale:
+            let peak = buffers.map(Self.peak).max() ?? 0
+            let gain = 1 / max(1.01 * peak, 1)
+            guard gain < 1 else { return buffers }
+            return buffers.map { Self.map($0) { $0 * gain } }
+        case .clamp:
+            return buffers.map { Self.map($0) { min(max($0, -1), 1) } }
+        }
+    }
+
+    private static func peak(of buffer: AudioBuffer) -> Float {
+        var peak: Float = 0
+        for channel in buffer.channels {
+            channel.withUnsafeBufferPointer { samples in
+                for sample in samples { peak = max(peak, abs(sample)) }
+            }
+        }
+        return peak
+    }
+
+    private static func map(_ buffer: AudioBuffer, _ transform: (Float) -> Float) -> AudioBuffer {
+        var buffer = buffer
+        for c in buffer.channels.indices {
+            buffer.channels[c].withUnsafeMutableBufferPointer { samples in
+                for i in samples.indices { samples[i] = transform(samples[i]) }
+            }
+        }
+        return buffer
+    }
+}
