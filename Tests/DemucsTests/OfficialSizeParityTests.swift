@@ -3,12 +3,15 @@ import Testing
 
 @testable import Demucs
 
+private let officialFixtures = ProcessInfo.processInfo.environment["DEMIXER_OFFICIAL_FIXTURES"].map(
+    URL.init(fileURLWithPath:))
+
 /// Parity at the official `htdemucs` size (random weights, 84 MB checkpoint, too big to
 /// commit). Generate with `python scripts/make_fixtures.py --official --out DIR` and run
 /// with `DEMIXER_OFFICIAL_FIXTURES=DIR swift test -c release --filter OfficialSize`.
-@Suite(.enabled(if: OfficialSizeParityTests.folder != nil, "set DEMIXER_OFFICIAL_FIXTURES to run"))
+@Suite(.enabled(if: officialFixtures != nil, "set DEMIXER_OFFICIAL_FIXTURES to run"))
 struct OfficialSizeParityTests {
-    static let folder = ProcessInfo.processInfo.environment["DEMIXER_OFFICIAL_FIXTURES"].map(URL.init(fileURLWithPath:))
+    static let folder = officialFixtures
 
     static func model() throws -> HTDemucs {
         let forward = folder!.appendingPathComponent("official_forward")
