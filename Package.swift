@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries, imported as they are.
@@ -26,6 +27,14 @@ let package = Package(
         .systemLibrary(
             name: "CSoxr", pkgConfig: "soxr",
             providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(
+            name: "CALSA", pkgConfig: "alsa",
+            providers: [.apt(["libasound2-dev"])]),
+        // ncursesw plus a shim for its macros.
+        .target(
+            name: "CCurses",
+            cSettings: [.define("_XOPEN_SOURCE_EXTENDED")],
+            linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
 
         // Model files: torch.save zips, the restricted unpickler, safetensors.
         .target(
@@ -42,12 +51,35 @@ let package = Package(
             name: "AudioIO",
             dependencies: ["CSndfile", "CSoxr"]),
 
+        // Official model manifest, downloads, installed weights (XDG cache).
+        .target(
+            name: "ModelStore",
+            dependencies: ["Demucs", "ModelFiles", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("models.json")]),
+
+        // Separated stems cached on disk, keyed by audio and model.
+        .target(
+            name: "StemCache",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        // Mixer rules, presets, gain smoothing, meters, offline remix rendering.
+        .target(name: "Mixing"),
+
+        // Real-time playback: stem store, lock-free render path, ALSA sink.
+        .target(name: "Playback", dependencies: ["Mixing", "CALSA"]),
+
+        // The ncurses mixer screen, widgets, key bindings and themes.
+        .target(
+            name: "TerminalUI",
+            dependencies: ["Mixing", "CCurses", .product(name: "TOMLKit", package: "TOMLKit")]),
+
         // The command-line program.
         .executableTarget(
             name: "demixer",
             dependencies: [
-                "Demucs", "AudioIO",
+                "Demucs", "AudioIO", "ModelStore", "StemCache", "Mixing", "Playback", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
 
         // Tests.
@@ -56,6 +88,11 @@ let package = Package(
             name: "DemucsTests", dependencies: ["Demucs", "ModelFiles"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
+        .testTarget(name: "StemCacheTests", dependencies: ["StemCache"]),
+        .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
+        .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Mixing"]),
     ],
     swiftLanguageModes: [.v6]
 )

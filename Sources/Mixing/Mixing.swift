@@ -1,0 +1,2 @@
+// Mixing: placeholder until the module lands.
+enum _MixingPlaceholder {}

@@ -1,0 +1,2 @@
+// ModelStore: placeholder until the module lands.
+enum _ModelStorePlaceholder {}

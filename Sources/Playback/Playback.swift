@@ -1,0 +1,2 @@
+// Playback: placeholder until the module lands.
+enum _PlaybackPlaceholder {}

@@ -1,0 +1,2 @@
+// StemCache: placeholder until the module lands.
+enum _StemCachePlaceholder {}

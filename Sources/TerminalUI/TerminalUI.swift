@@ -1,0 +1,2 @@
+// TerminalUI: placeholder until the module lands.
+enum _TerminalUIPlaceholder {}
