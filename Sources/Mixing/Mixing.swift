@@ -1,2 +1,0 @@
-// Mixing: placeholder until the module lands.
-enum _MixingPlaceholder {}
