@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `demixer` command: the interactive stem mixer and its batch commands.
+@main
+struct Demixer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demixer",
+        abstract: "Separate songs into stems with HT Demucs and mix them live.",
+        version: "0.1.0",
+        subcommands: [SeparateCommand.self])
+}
