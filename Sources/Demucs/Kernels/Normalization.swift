@@ -79,9 +79,11 @@ struct LayerNorm: Sendable {
 /// Exact (erf-based) GELU, in place.
 func gelu(_ x: inout Tensor) {
     x.values.withUnsafeMutableBufferPointer { v in
-        for i in v.indices {
-            let a = v[i]
-            v[i] = 0.5 * a * (1 + erff(a * 0.70710678118654752))
+        let shared = SharedBuffer(v)
+        parallelFor(v.count, minimumChunk: 1 << 15) { range in
+            mapSIMD8(shared.base + range.lowerBound, count: range.count) { a in
+                0.5 * a * (1 + fastErf(a * 0.707_106_781_186_547_52))
+            }
         }
     }
 }
@@ -93,11 +95,27 @@ func glu(_ x: Tensor) -> Tensor {
     let inner = x.count / x.shape[0]
     var shape = x.shape
     shape[0] = half
-    var out = [Float](repeating: 0, count: half * inner)
+    let count = half * inner
+    var out = [Float](repeating: 0, count: count)
     x.values.withUnsafeBufferPointer { v in
         out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<(half * inner) {
-                o[i] = v[i] / (1 + expf(-v[i + half * inner]))
+            let input = SharedBuffer(UnsafeMutableBufferPointer(mutating: v))
+            let shared = SharedBuffer(o)
+            parallelFor(count, minimumChunk: 1 << 15) { range in
+                let gate = input.base + count + range.lowerBound
+                let value = input.base + range.lowerBound
+                let result = shared.base + range.lowerBound
+                var i = 0
+                while i + 8 <= range.count {
+                    let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let a = UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(result + i).storeBytes(of: a / (1 + fastExp(-g)), as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < range.count {
+                    result[i] = value[i] / (1 + expf(-gate[i]))
+                    i += 1
+                }
             }
         }
     }

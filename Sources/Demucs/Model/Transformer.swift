@@ -108,20 +108,26 @@ struct MultiheadAttention: Sendable {
     }
 }
 
-/// Softmax of each row, in place.
+/// Softmax of each row, in place, rows spread over the compute threads.
 func softmaxRows(_ s: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-    for r in 0..<rows {
-        let base = r * columns
-        var peak = -Float.infinity
-        for j in 0..<columns { peak = max(peak, s[base + j]) }
-        var total: Float = 0
-        for j in 0..<columns {
-            let e = expf(s[base + j] - peak)
-            s[base + j] = e
-            total += e
+    let shared = SharedBuffer(s)
+    parallelFor(rows, minimumChunk: 16) { range in
+        for r in range {
+            let row = shared.base + r * columns
+            var peak = -Float.infinity
+            for j in 0..<columns { peak = max(peak, row[j]) }
+            var total: Float = 0
+            mapSIMD8(row, count: columns) { block in
+                let e = fastExp(block - peak)
+                total += e.sum()
+                return e
+            }
+            // The padded tail of the last block contributed exp(0 - peak) per missing lane.
+            let tail = columns % 8
+            if tail != 0 { total -= Float(8 - tail) * fastExp(SIMD8(repeating: -peak))[0] }
+            let inverse = 1 / total
+            mapSIMD8(row, count: columns) { $0 * inverse }
         }
-        let inverse = 1 / total
-        for j in 0..<columns { s[base + j] *= inverse }
     }
 }
 

@@ -1,0 +1,33 @@
+import Dispatch
+import Foundation
+
+/// Threads used for the element-wise kernels (BLAS picks its own).
+let computeThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+/// Splits `0..<count` into one contiguous range per compute thread (fewer when the work
+/// is small) and runs `body` on them concurrently.
+///
+/// Element-wise work (softmax, GELU, norms, im2col) would otherwise run on one core
+/// while BLAS uses all of them.
+func parallelFor(_ count: Int, minimumChunk: Int = 4096, _ body: @Sendable (Range<Int>) -> Void) {
+    let chunks = min(computeThreads, max(1, count / max(minimumChunk, 1)))
+    if chunks <= 1 {
+        body(0..<count)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let start = count * chunk / chunks
+        let end = count * (chunk + 1) / chunks
+        body(start..<end)
+    }
+}
+
+/// A mutable buffer shared by the workers of `parallelFor`, each writing its own range.
+struct SharedBuffer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+    init(_ buffer: UnsafeMutableBufferPointer<Float>) { base = buffer.baseAddress! }
+    subscript(i: Int) -> Float {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+}
