@@ -88,6 +88,7 @@ let package = Package(
             name: "DemucsTests", dependencies: ["Demucs", "ModelFiles"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
+        .testTarget(name: "DemixerCLITests", dependencies: ["Demucs", "AudioIO"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "StemCacheTests", dependencies: ["StemCache"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
