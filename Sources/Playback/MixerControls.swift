@@ -1,0 +1,72 @@
+import Mixing
+import Synchronization
+
+/// What the UI asks of the audio thread: per-stem gains, play/pause, seeks and the A–B
+/// loop. Written by the UI thread, read once per period by the render thread; every
+/// field is an atomic, so neither side ever waits for the other.
+public final class MixerControls: Sendable {
+    /// Frames in a loop bound must fit in 32 bits (27 hours at 44.1 kHz).
+    private static let noLoop = UInt64.max
+
+    public let stemCount: Int
+    private let gains: AtomicFloats
+    private let playing: Atomic<Bool>
+    private let seekTarget = Atomic<Int>(-1)
+    private let loopBounds = Atomic<UInt64>(noLoop)
+
+    /// Controls for `state`'s stems, with its gains already in place (so playback
+    /// starts without a ramp), paused unless `playing`.
+    public init(state: MixState, playing: Bool = false) {
+        stemCount = state.strips.count
+        gains = AtomicFloats(count: stemCount)
+        self.playing = Atomic(playing)
+        publish(state)
+    }
+
+    /// Publishes `state`'s effective gains (faders, mute/solo rules and master folded
+    /// into one linear gain per stem); the audio thread ramps to them.
+    public func publish(_ state: MixState) {
+        precondition(state.strips.count == stemCount, "expected \(stemCount) strips")
+        for (stem, gain) in state.effectiveGains().enumerated() {
+            gains[stem] = gain
+        }
+    }
+
+    /// The linear gain the audio thread is heading to for `stem`.
+    public func targetGain(ofStem stem: Int) -> Float { gains[stem] }
+
+    /// Whether playback runs; pausing and resuming fade over a few milliseconds.
+    public var isPlaying: Bool {
+        get { playing.load(ordering: .relaxed) }
+        set { playing.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Asks the audio thread to move the playhead to `frame` (after a short fade).
+    /// A later request replaces one not yet taken.
+    public func requestSeek(to frame: Int) {
+        seekTarget.store(max(0, frame), ordering: .relaxed)
+    }
+
+    /// The pending seek, if any, which the caller now owns.
+    func takeSeekRequest() -> Int? {
+        let frame = seekTarget.exchange(-1, ordering: .relaxed)
+        return frame >= 0 ? frame : nil
+    }
+
+    /// The A–B loop: when the playhead reaches B it goes back to A. Both bounds travel
+    /// in one atomic word, so the audio thread never sees A of one loop and B of another.
+    public var loop: Range<Int>? {
+        get {
+            let bits = loopBounds.load(ordering: .relaxed)
+            return bits == Self.noLoop ? nil : Int(bits >> 32)..<Int(bits & 0xFFFF_FFFF)
+        }
+        set {
+            guard let range = newValue, !range.isEmpty else {
+                loopBounds.store(Self.noLoop, ordering: .relaxed)
+                return
+            }
+            precondition(range.lowerBound >= 0 && range.upperBound < 1 << 32, "loop bounds out of range")
+            loopBounds.store(UInt64(range.lowerBound) << 32 | UInt64(range.upperBound), ordering: .relaxed)
+        }
+    }
+}

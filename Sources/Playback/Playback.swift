@@ -1,2 +1,0 @@
-// Playback: placeholder until the module lands.
-enum _PlaybackPlaceholder {}

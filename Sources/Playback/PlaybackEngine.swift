@@ -1,0 +1,111 @@
+import Foundation
+import Synchronization
+
+/// Plays a `StemStore` under `MixerControls` on a dedicated audio thread and reports
+/// through `status`. Owned and driven by one thread (the UI's); the audio thread only
+/// shares the store, the controls and the status with it, all lock-free.
+public final class PlaybackEngine {
+    public let store: StemStore
+    public let controls: MixerControls
+    /// Playhead, buffering, underruns and meters, for the UI to draw.
+    public let status: PlaybackStatus
+    /// Why the sound device could not be opened, when `start(device:)` fell back to a
+    /// silent clock; `nil` while playing through the device. No sound card is not fatal.
+    public private(set) var deviceProblem: String?
+    private var renderLoop: RenderLoop?
+
+    public init(store: StemStore, controls: MixerControls) {
+        precondition(controls.stemCount == store.stemCount, "controls and store disagree on stems")
+        self.store = store
+        self.controls = controls
+        status = PlaybackStatus(stemCount: store.stemCount)
+    }
+
+    deinit { stop() }
+
+    /// Starts playing on ALSA `device` in `format`; if the device cannot be opened,
+    /// plays silently against a `ClockSink` and says why in `deviceProblem`.
+    public func start(device: String = "default", format: SampleFormat = .int16) {
+        do {
+            start(sink: try ALSASink(device: device, format: format, channels: store.channelCount))
+        } catch {
+            deviceProblem = "No sound: \(error)"
+            start(sink: ClockSink(channels: store.channelCount, format: format))
+        }
+    }
+
+    /// Starts the audio thread writing to `sink`, which it owns from now on.
+    public func start(sink: any AudioSink) {
+        precondition(renderLoop == nil, "the engine is already playing")
+        precondition(sink.sampleRate == StemStore.sampleRate, "the sink must run at 44.1 kHz")
+        precondition(sink.channelCount == store.channelCount, "the sink must take the store's channels")
+        let renderer = Renderer(store: store, controls: controls, status: status, maxFrames: sink.periodFrames)
+        let renderLoop = RenderLoop(renderer: renderer, sink: sink)
+        self.renderLoop = renderLoop
+        let thread = Thread { renderLoop.run() }
+        thread.name = "demixer-audio"
+        thread.qualityOfService = .userInteractive
+        thread.start()
+    }
+
+    /// Stops the audio thread, waits for it to finish its period and closes the sink.
+    public func stop() {
+        renderLoop?.stop()
+        renderLoop = nil
+    }
+}
+
+/// The audio thread's body: render a period, write it, repeat until stopped.
+///
+/// `@unchecked Sendable` because it crosses to the audio thread once, at start; after
+/// that only the audio thread touches the renderer, the sink and the buffer, and the
+/// engine touches only `running` (an atomic) and `finished` (a semaphore).
+final class RenderLoop: @unchecked Sendable {
+    private let renderer: Renderer
+    private var sink: any AudioSink
+    private let buffer: UnsafeMutableRawBufferPointer
+    /// Underruns counted by sinks given up on.
+    private var earlierUnderruns = 0
+    private let running = Atomic<Bool>(true)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(renderer: Renderer, sink: any AudioSink) {
+        self.renderer = renderer
+        self.sink = sink
+        buffer = .allocate(
+            byteCount: sink.periodFrames * sink.channelCount * sink.format.bytesPerSample, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    func run() {
+        while running.load(ordering: .relaxed) {
+            renderer.render(frames: sink.periodFrames, into: buffer, format: sink.format)
+            do {
+                try sink.write(UnsafeRawBufferPointer(buffer), frames: sink.periodFrames)
+            } catch {
+                replaceFailedSink(error)
+            }
+            renderer.status.underruns = earlierUnderruns + sink.underruns
+        }
+        sink.close()
+        finished.signal()
+    }
+
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        finished.wait()
+    }
+
+    /// Gives up on a sink that failed past recovery (say, a USB card unplugged) and
+    /// goes on against a clock with the same layout. Off the real-time path: this
+    /// allocates, but happens at most once per device.
+    private func replaceFailedSink(_ error: any Error) {
+        renderer.status.deviceFailure = "\(error)"
+        earlierUnderruns += sink.underruns
+        sink.close()
+        sink = ClockSink(
+            sampleRate: sink.sampleRate, channels: sink.channelCount, periodFrames: sink.periodFrames,
+            format: sink.format)
+    }
+}
