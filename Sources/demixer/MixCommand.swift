@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Mixing
+
+/// `demixer mix`: render a remix with the player's mixer rules.
+struct MixCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mix",
+        abstract: "Separate a song and render a remix of its stems to one audio file.",
+        discussion: """
+            Gains are in dB (use -inf for silence). Mute wins over solo; with any stem soloed, \
+            only soloed stems sound. A preset is applied first, then --gain, --mute and --solo.
+            """)
+
+    @Argument(help: "The audio file to remix.")
+    var file: String
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .customLong("gain"), help: ArgumentHelp("A stem's gain, e.g. drums=+3 or vocals=-inf.", valueName: "stem=dB"))
+    var gains: [String] = []
+
+    @Option(name: .customLong("mute"), help: ArgumentHelp("Silence a stem.", valueName: "stem"))
+    var mutes: [String] = []
+
+    @Option(name: .customLong("solo"), help: ArgumentHelp("Hear only the soloed stems.", valueName: "stem"))
+    var solos: [String] = []
+
+    @Option(help: "Start from a preset: \(Preset.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ")).")
+    var preset: Preset?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The output file.", valueName: "path"))
+    var out: String
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        for gain in gains {
+            guard let (_, dB) = Self.parseGain(gain), !dB.isNaN else {
+                throw ValidationError("--gain \(gain): expected STEM=DB, e.g. drums=+3 or vocals=-inf")
+            }
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let separator = try model.makeSeparator()
+            let state = try mixState(stems: separator.bag.sources)
+            let track = try Track.load(file, sampleRate: separator.bag.sampleRate)
+            let stems = try separateTrack(track, with: separator, progress: ProgressReporter(label: track.name))
+            let format = try output.fileFormat(forPath: out)
+            let buffers = try output.prepare([renderMix(stems: stems.samples, state: state)], for: track)
+            try writeAudio(buffers[0], to: URL(fileURLWithPath: out), format: format)
+        }
+    }
+
+    /// The mixer state the options describe, checking every stem name against the model.
+    func mixState(stems: [String]) throws -> MixState {
+        var state = preset?.state(stems: stems) ?? MixState(stems: stems)
+        func index(_ name: String) throws -> Int {
+            guard let i = state.index(of: name) else {
+                throw Failure(
+                    message: "no stem '\(name)' in this model (it has \(stems.joined(separator: ", ")))",
+                    status: ExitStatus.usage)
+            }
+            return i
+        }
+        for gain in gains {
+            let (name, dB) = Self.parseGain(gain)!
+            state.setGain(of: try index(name), dB: dB)
+        }
+        for name in mutes { state.strips[try index(name)].isMuted = true }
+        for name in solos { state.strips[try index(name)].isSoloed = true }
+        return state
+    }
+
+    static func parseGain(_ text: String) -> (String, Double)? {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return nil }
+        let value = parts[1].lowercased()
+        if value == "-inf" || value == "-∞" { return (parts[0], -.infinity) }
+        guard let dB = Double(value.hasPrefix("+") ? String(value.dropFirst()) : value) else { return nil }
+        return (parts[0], dB)
+    }
+}
+
+extension Preset: ExpressibleByArgument {}
