@@ -64,7 +64,7 @@ let keyBindings: [KeyBinding] = {
         bind(.mixer, [.shiftRight, .character("]")], .command(.seek(seconds: 30)), "Forward 30 s"),
         bind(.mixer, [.home], .command(.seekToStart), "Go to the start"),
         bind(.mixer, [.end], .command(.seekToEnd), "Go to the end"),
-        bind(.mixer, [.character("l")], .command(.loopMark), "Loop: set A, then B, then clear", footer: "Loop"),
+        bind(.mixer, [.character("l")], .command(.loopMark), "Loop: set A, B, then clear"),
         bind(.mixer, (1...6).map { .character(Character(String($0))) }, .selectStripByNumber,
              "Select strip by number"),
         bind(.mixer, [.tab], .command(.selectNext), "Select the next strip", footer: "Strip"),
@@ -79,12 +79,12 @@ let keyBindings: [KeyBinding] = {
         bind(.mixer, [.character("S")], .soloSelected(exclusive: false), "Add to / remove from solo"),
         bind(.mixer, [.character("r")], .command(.resetMix), "Reset the whole mix"),
     ] + presets.map { key, preset, name in
-        bind(.mixer, [.character(key)], .command(.preset(preset)), "\(name) preset (\(preset.summary))",
+        bind(.mixer, [.character(key)], .command(.preset(preset)), "\(name): \(preset.summary)",
              footer: preset == .karaoke ? "Karaoke" : nil)
     } + [
-        bind(.mixer, [.character("e")], .openExportDialog, "Export…", footer: "Export"),
+        bind(.mixer, [.character("e")], .openExportDialog, "Export dialog", footer: "Export"),
         bind(.mixer, [.character("x")], .command(.cancelExport), "Cancel the running export"),
-        bind(.mixer, [.character("t")], .cycleTheme, "Next colour theme", footer: "Theme"),
+        bind(.mixer, [.character("t")], .cycleTheme, "Next colour theme"),
         bind(.mixer, [.character("?")], .toggleHelp, "This help", footer: "Help"),
         bind(.mixer, [.character("q")], .requestQuit, "Quit (asks while exporting)", footer: "Quit"),
 
@@ -109,8 +109,8 @@ let keyBindings: [KeyBinding] = {
 let mouseHelp: [(String, String)] = [
     ("Click strip", "Select it"),
     ("Click M / S", "Mute / solo"),
-    ("Click, drag fader", "Set the gain"),
-    ("Wheel on strip", "Fader up / down 1 dB"),
+    ("Drag fader", "Set the gain"),
+    ("Wheel on strip", "Fader up/down 1 dB"),
     ("Click timeline", "Seek there"),
 ]
 

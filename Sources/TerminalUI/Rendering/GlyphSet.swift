@@ -33,7 +33,7 @@ public struct GlyphSet: Sendable, Equatable {
         meterRMS: "#", meterPeak: ":", meterHold: "-",
         playing: ">", paused: "=", waiting: ".",
         ellipsis: "~", minusInfinity: "-inf", times: "x", separator: "|",
-        left: "Left", right: "Right", up: "Up", down: "Down")
+        left: "<-", right: "->", up: "Up", down: "Down")
 
     /// `text` made safe to draw: control characters become `?`, and so does anything
     /// outside ASCII when the glyphs are ASCII.

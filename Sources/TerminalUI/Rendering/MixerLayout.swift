@@ -18,9 +18,11 @@ struct StripLayout: Sendable, Equatable {
         travel.maxY - 1 - Int((FaderScale.position(dB: dB) * Double(travel.height - 1)).rounded())
     }
 
-    /// The gain that a click on row `y` asks for (rows outside the travel clamp).
+    /// The gain that a click on row `y` asks for (rows outside the travel clamp); the
+    /// row the knob sits on at 0 dB gives exactly 0 dB.
     func gain(atRow y: Int) -> Double {
         let row = min(max(y, travel.y), travel.maxY - 1)
+        if row == knobRow(dB: 0) { return 0 }
         return FaderScale.dB(position: Double(travel.maxY - 1 - row) / Double(travel.height - 1))
     }
 }
