@@ -158,13 +158,7 @@ int ccurses_take_suspend_request(void) {
     return requested;
 }
 
-void ccurses_suspend_self(void) {
-    struct sigaction ours;
-    struct sigaction default_action;
-    memset(&default_action, 0, sizeof default_action);
-    default_action.sa_handler = SIG_DFL;
-    sigemptyset(&default_action.sa_mask);
-    sigaction(SIGTSTP, &default_action, &ours);
-    raise(SIGTSTP);
-    sigaction(SIGTSTP, &ours, NULL);
-}
+// SIGSTOP rather than SIGTSTP: it cannot be blocked or caught, so it stops the process
+// even from a thread that blocks SIGTSTP, and never comes back to our own handler.
+// Sent to this thread, so the stop happens before raise returns.
+void ccurses_suspend_self(void) { raise(SIGSTOP); }

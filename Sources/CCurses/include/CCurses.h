@@ -60,6 +60,6 @@ void ccurses_remove_handlers(void);
 int ccurses_termination_signal(void);
 /// Whether Ctrl-Z was pressed since the last call (clears the flag).
 int ccurses_take_suspend_request(void);
-/// Stops the process with SIGTSTP's default action; returns after SIGCONT.
+/// Stops the process (as Ctrl-Z would); returns after SIGCONT.
 void ccurses_suspend_self(void);
 #endif
