@@ -1,2 +1,0 @@
-// TerminalUI: placeholder until the module lands.
-enum _TerminalUIPlaceholder {}
