@@ -41,7 +41,7 @@ public struct MeterReading: Sendable, Equatable {
     /// Lit for the hold time after a sample reached full scale (≥ 1.0).
     public var isClipped: Bool
 
-    public init(peakDB: Float, rmsDB: Float, heldPeakDB: Float, isClipped: Bool) {
+    public init(peakDB: Float, rmsDB: Float, heldPeakDB: Float, isClipped: Bool = false) {
         self.peakDB = peakDB
         self.rmsDB = rmsDB
         self.heldPeakDB = heldPeakDB

@@ -62,11 +62,11 @@ extension PlayerSnapshot {
             positionSeconds: 50, separatedSeconds: 100, separationFraction: 0.5, separationSpeed: 2.3,
             isPlaying: true, mix: mix,
             meters: [
-                MeterReading(peakDB: -3, rmsDB: -12, peakHoldDB: -2),
-                MeterReading(peakDB: -20, rmsDB: -30, peakHoldDB: -18),
-                MeterReading(peakDB: 0, rmsDB: -4, peakHoldDB: 0, isClipping: true),
+                MeterReading(peakDB: -3, rmsDB: -12, heldPeakDB: -2),
+                MeterReading(peakDB: -20, rmsDB: -30, heldPeakDB: -18),
+                MeterReading(peakDB: 0, rmsDB: -4, heldPeakDB: 0, isClipped: true),
                 .silent,
-                MeterReading(peakDB: -1, rmsDB: -9, peakHoldDB: -1),
+                MeterReading(peakDB: -1, rmsDB: -9, heldPeakDB: -1),
             ],
             selectedStrip: 1, deviceName: "hw:0")
     }

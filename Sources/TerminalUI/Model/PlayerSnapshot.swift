@@ -80,27 +80,6 @@ public struct PlayerSnapshot: Sendable, Equatable {
     }
 }
 
-/// One strip's level meter, in dBFS.
-public struct MeterReading: Sendable, Equatable {
-    public var peakDB: Double
-    public var rmsDB: Double
-    /// The highest recent peak, held for a moment so the eye can catch it.
-    public var peakHoldDB: Double
-    /// A sample reached full scale recently.
-    public var isClipping: Bool
-
-    public init(peakDB: Double, rmsDB: Double, peakHoldDB: Double, isClipping: Bool = false) {
-        self.peakDB = peakDB
-        self.rmsDB = rmsDB
-        self.peakHoldDB = peakHoldDB
-        self.isClipping = isClipping
-    }
-
-    /// No signal.
-    public static let silent = MeterReading(
-        peakDB: -.infinity, rmsDB: -.infinity, peakHoldDB: -.infinity)
-}
-
 /// A running export, as the status line shows it.
 public struct ExportStatus: Sendable, Equatable {
     /// 0…1.

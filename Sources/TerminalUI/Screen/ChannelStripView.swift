@@ -1,3 +1,5 @@
+import Mixing
+
 extension MixerScreen {
     /// One strip: box, name, level readout, fader, meter, gain, M and S buttons.
     mutating func drawStrip(_ layout: StripLayout) {
@@ -15,10 +17,10 @@ extension MixerScreen {
         centered(truncated(name, toWidth: inner.width, ellipsis: glyphs.ellipsis), in: inner, row: layout.nameRow, role: nameRole)
 
         let meter = snapshot.meter(index)
-        if meter.isClipping {
+        if meter.isClipped {
             centered("CLIP", in: inner, row: layout.levelRow, role: .clip)
         } else {
-            centered(formatGain(meter.peakHoldDB, glyphs: glyphs, unit: false), in: inner, row: layout.levelRow, role: .strip)
+            centered(formatGain(Double(meter.heldPeakDB), glyphs: glyphs, unit: false), in: inner, row: layout.levelRow, role: .strip)
         }
 
         let gain = isMaster ? snapshot.mix.masterGainDB : snapshot.mix.strips[index].gainDB
@@ -51,10 +53,10 @@ extension MixerScreen {
     /// peak, a mark at the held peak; coloured by the level each row stands for.
     private mutating func drawMeter(_ layout: StripLayout, _ meter: MeterReading) {
         let rows = layout.travel.height
-        func cells(_ dB: Double) -> Int { Int((meterPosition(dB: dB) * Double(rows)).rounded()) }
+        func cells(_ dB: Float) -> Int { Int((meterPosition(dB: Double(dB)) * Double(rows)).rounded()) }
         let rms = cells(meter.rmsDB)
         let peak = max(rms, cells(meter.peakDB))
-        let hold = cells(meter.peakHoldDB)
+        let hold = cells(meter.heldPeakDB)
         for level in 0..<rows {
             let y = layout.travel.maxY - 1 - level
             let rowDB = -60 + 60 * Double(level + 1) / Double(rows)
