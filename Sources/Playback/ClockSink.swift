@@ -30,7 +30,7 @@ public final class ClockSink: AudioSink {
 
     /// Queues `frames` frames, sleeping while more than `bufferFrames` are queued.
     public func write(_ interleaved: UnsafeRawBufferPointer, frames: Int) throws {
-        let now = Self.now()
+        let now = monotonicSeconds()
         if let startTime, Double(queuedFrames) < (now - startTime) * Double(sampleRate) {
             underruns += 1
             self.startTime = nil
@@ -38,19 +38,8 @@ public final class ClockSink: AudioSink {
         let start = startTime ?? now
         startTime = start
         queuedFrames += frames
-        let wake = start + Double(queuedFrames - bufferFrames) / Double(sampleRate)
-        if wake > now {
-            var deadline = timespec(tv_sec: Int(wake), tv_nsec: Int((wake - wake.rounded(.down)) * 1e9))
-            while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
-        }
+        sleep(until: start + Double(queuedFrames - bufferFrames) / Double(sampleRate), now: now)
     }
 
     public func close() {}
-
-    /// The monotonic clock, in seconds.
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
 }

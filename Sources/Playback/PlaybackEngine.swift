@@ -79,6 +79,7 @@ final class RenderLoop: @unchecked Sendable {
     deinit { buffer.deallocate() }
 
     func run() {
+        var pace = Pacer(sampleRate: sink.sampleRate, slack: 4 * sink.periodFrames)
         while running.load(ordering: .relaxed) {
             renderer.render(frames: sink.periodFrames, into: buffer, format: sink.format)
             do {
@@ -87,6 +88,7 @@ final class RenderLoop: @unchecked Sendable {
                 replaceFailedSink(error)
             }
             renderer.status.underruns = earlierUnderruns + sink.underruns
+            pace.wrote(frames: sink.periodFrames)
         }
         sink.close()
         finished.signal()
@@ -108,4 +110,43 @@ final class RenderLoop: @unchecked Sendable {
             sampleRate: sink.sampleRate, channels: sink.channelCount, periodFrames: sink.periodFrames,
             format: sink.format)
     }
+}
+
+/// Keeps the audio thread at real time when the device does not: ALSA's `null` and
+/// `file` plugins accept periods as fast as they come, which would race through the
+/// track (and write silence without end while buffering). A hardware device blocks
+/// long before the thread gets `slack` frames ahead of the wall clock, so for it this
+/// never sleeps.
+struct Pacer {
+    let sampleRate: Int
+    let slack: Int
+    private var start: Double?
+    private var frames = 0
+
+    init(sampleRate: Int, slack: Int) {
+        self.sampleRate = sampleRate
+        self.slack = slack
+    }
+
+    mutating func wrote(frames count: Int) {
+        let now = monotonicSeconds()
+        let origin = start ?? now
+        start = origin
+        frames += count
+        sleep(until: origin + Double(frames - slack) / Double(sampleRate), now: now)
+    }
+}
+
+/// Sleeps until `deadline` on the monotonic clock, if it is still ahead of `now`.
+func sleep(until deadline: Double, now: Double) {
+    guard deadline > now else { return }
+    var time = timespec(tv_sec: Int(deadline), tv_nsec: Int((deadline - deadline.rounded(.down)) * 1e9))
+    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &time, nil) == EINTR {}
+}
+
+/// `CLOCK_MONOTONIC` in seconds.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

@@ -59,6 +59,16 @@ public final class StemStore: @unchecked Sendable {
         frontier.store(start + frames, ordering: .releasing)
     }
 
+    /// A copy of the separated part of every stem, `[stem][channel][frame]`, for export.
+    public func separatedStems() -> [[[Float]]] {
+        let frames = separatedFrames
+        return (0..<stemCount).map { stem in
+            (0..<channelCount).map { channel in
+                Array(UnsafeBufferPointer(start: plane(stem: stem, channel: channel), count: frames))
+            }
+        }
+    }
+
     /// The first sample of one stem's channel. Read only below `separatedFrames`.
     func plane(stem: Int, channel: Int) -> UnsafePointer<Float> {
         UnsafePointer(samples.baseAddress! + offset(stem: stem, channel: channel))

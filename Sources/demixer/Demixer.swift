@@ -7,5 +7,6 @@ struct Demixer: ParsableCommand {
         commandName: "demixer",
         abstract: "Separate songs into stems with HT Demucs and mix them live.",
         version: "0.1.0",
-        subcommands: [SeparateCommand.self, MixCommand.self])
+        subcommands: [PlayCommand.self, SeparateCommand.self, MixCommand.self],
+        defaultSubcommand: PlayCommand.self)
 }

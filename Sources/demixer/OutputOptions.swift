@@ -31,22 +31,27 @@ struct OutputOptions: ParsableArguments {
         }
     }
 
-    /// Brings model-rate outputs (`[output][channel][frame]`) back to the track's sample
-    /// rate and channel count, then applies the clip mode to all of them together.
+    /// The outputs back in the track's shape, clipped as asked.
     func prepare(_ outputs: [[[Float]]], for track: Track) throws -> [AudioBuffer] {
-        let buffers = try outputs.map { channels in
-            var buffer = AudioBuffer(sampleRate: 44_100, channels: channels)
-            if track.sourceRate != buffer.sampleRate {
-                do {
-                    buffer = try Resampler.resample(buffer, to: track.sourceRate)
-                } catch {
-                    throw Failure(message: "\(error)", status: ExitStatus.writeFailure)
-                }
-            }
-            return track.sourceChannels == 1 ? buffer.remixed(toChannelCount: 1) : buffer
-        }
-        return clip.mode.apply(to: buffers)
+        try prepareForWriting(outputs, for: track, clip: clip.mode)
     }
+}
+
+/// Brings model-rate outputs (`[output][channel][frame]`) back to the track's sample
+/// rate and channel count, then applies `clip` to all of them together.
+func prepareForWriting(_ outputs: [[[Float]]], for track: Track, clip: ClipMode) throws -> [AudioBuffer] {
+    let buffers = try outputs.map { channels in
+        var buffer = AudioBuffer(sampleRate: 44_100, channels: channels)
+        if track.sourceRate != buffer.sampleRate {
+            do {
+                buffer = try Resampler.resample(buffer, to: track.sourceRate)
+            } catch {
+                throw Failure(message: "\(error)", status: ExitStatus.writeFailure)
+            }
+        }
+        return track.sourceChannels == 1 ? buffer.remixed(toChannelCount: 1) : buffer
+    }
+    return clip.apply(to: buffers)
 }
 
 /// Writes `buffer` atomically, creating the folder, reporting the path on stderr.

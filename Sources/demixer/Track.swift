@@ -50,9 +50,7 @@ struct Stems {
 /// Separates `track` as `demucs` does on the command line: the mix is normalised by
 /// the mean and standard deviation of its mono sum, separated, and scaled back.
 func separateTrack(_ track: Track, with separator: Separator, progress: ProgressReporter?) throws -> Stems {
-    let (mean, std) = monoStatistics(track.mix)
-    let scale = std > 0 ? 1 / std : 1
-    let normalised = Tensor(shape: track.mix.shape, values: track.mix.values.map { ($0 - mean) * scale })
+    let (normalised, mean, std) = track.normalisedMix()
     let channels = track.mix.shape[0]
     let frames = track.mix.shape[1]
     let names = separator.bag.sources
@@ -77,6 +75,16 @@ func separateTrack(_ track: Track, with separator: Separator, progress: Progress
     }
     progress?.finish(audioSeconds: track.duration, elapsed: Date().timeIntervalSince(started))
     return Stems(names: names, samples: samples)
+}
+
+extension Track {
+    /// The mix normalised by the mean and standard deviation of its mono sum, with the
+    /// statistics that undo it on the stems (`stem · std + mean`).
+    func normalisedMix() -> (mix: Tensor, mean: Float, std: Float) {
+        var (mean, std) = monoStatistics(mix)
+        if std == 0 { std = 1 }
+        return (Tensor(shape: mix.shape, values: mix.values.map { ($0 - mean) / std }), mean, std)
+    }
 }
 
 /// Mean and unbiased standard deviation of the channel average, as demucs normalises.
