@@ -1,0 +1,122 @@
+import AudioIO
+import Foundation
+import Testing
+
+/// The player driven as a person would: in tmux, with keys, recording what ALSA plays
+/// through the `file` plugin.
+@Suite(.serialized) struct PlayerTmuxTests {
+    final class Session {
+        let name = "demixer-test-\(UUID().uuidString.prefix(8))"
+
+        init(command: String, width: Int = 100, height: Int = 32) throws {
+            // The server this starts keeps the client's output open: give it none to keep.
+            try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command], capture: false)
+        }
+
+        deinit { try? Self.tmux(["kill-session", "-t", name]) }
+
+        func send(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys) }
+
+        func screen() throws -> String { try Self.tmux(["capture-pane", "-p", "-t", name]) }
+
+        /// Polls the screen until `predicate` holds or `seconds` pass.
+        func waitFor(seconds: Double, _ predicate: (String) -> Bool) throws -> String {
+            let deadline = Date().addingTimeInterval(seconds)
+            var text = try screen()
+            while !predicate(text) && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.2)
+                text = try screen()
+            }
+            return text
+        }
+
+        @discardableResult
+        static func tmux(_ arguments: [String], capture: Bool = true) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["tmux"] + arguments
+            let out = Pipe()
+            process.standardOutput = capture ? out : FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = capture ? out.fileHandleForReading.readDataToEndOfFile() : Data()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    static var hasTmux: Bool { (try? Session.tmux(["-V"]))?.hasPrefix("tmux") ?? false }
+
+    @Test(.enabled(if: hasTmux, "tmux is not installed"))
+    func keysChangeTheMixAndTheDevicePlaysExactlyTheOfflineMix() throws {
+        let dir = try TemporaryDirectory()
+        let song = dir.path("song.wav")
+        var audio = SeparateCommandTests.song(rate: 44_100)
+        audio.channels = audio.channels.map { $0.map { $0 * 0.5 } }
+        try AudioFile.write(audio, to: song, format: .wavFloat32)
+        let expectedRun = try CLI.run([
+            "mix", song, "--weights", CLI.smallModel.path, "--gain", "drums=+3", "--mute", "vocals", "--bits", "32f",
+            "--clip", "none", "-o", dir.path("expected.wav"),
+        ])
+        try #require(expectedRun.status == 0, "\(expectedRun.errors)")
+        let expected = try AudioFile.read(dir.path("expected.wav")).audio.channels
+
+        let raw = dir.path("played.raw")
+        let command = """
+            XDG_CONFIG_HOME=\(dir.path("config")) \(CLI.executable.path) \(song) --weights \(CLI.smallModel.path) \
+            --device "file:'\(raw)',raw"; echo "EXITED $?"; sleep 60
+            """
+        let session = try Session(command: command)
+        try session.send("Space")
+        let separated = try session.waitFor(seconds: 240) { $0.contains("Separated ") }
+        try #require(separated.contains("Separated "), "separation did not finish:\n\(separated)")
+        #expect(separated.contains("song.wav"))
+        try session.send("Home")
+        try session.send("4")
+        try session.send("m")
+        try session.send("1")
+        try session.send("Up", "Up", "Up")
+        let mixed = try session.waitFor(seconds: 10) { $0.contains("+3.0 dB") }
+        #expect(mixed.contains("+3.0 dB"), "the drums fader should read +3.0 dB:\n\(mixed)")
+        try session.send("Space")
+        Thread.sleep(forTimeInterval: Double(audio.frameCount) / 44_100 + 1.5)
+        try session.send("q")
+        let exited = try session.waitFor(seconds: 20) { $0.contains("EXITED") }
+        #expect(exited.contains("EXITED 0"), "the player should quit cleanly:\n\(exited)")
+
+        let played = try recordedStereo(raw)
+        let start = try #require(alignment(of: expected, in: played), "the mix never played")
+        // Skip the 5 ms fade-in and the 10 ms fader ramp; 16-bit samples round to 1/32768.
+        var worst: Float = 0
+        for c in 0..<2 {
+            for i in 1_000..<(expected[c].count - 100) {
+                worst = max(worst, abs(played[c][start + i] - expected[c][i]))
+            }
+        }
+        #expect(worst < 2e-4, "played audio differs from the offline mix by \(worst)")
+    }
+
+    /// Interleaved S16_LE stereo as `[channel][frame]`.
+    func recordedStereo(_ path: String) throws -> [[Float]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }.map { Float($0) / 32_768 }
+        return [stride(from: 0, to: samples.count - 1, by: 2).map { samples[$0] },
+                stride(from: 1, to: samples.count, by: 2).map { samples[$0] }]
+    }
+
+    /// The frame of `played` where `expected` begins: the lag that best matches one
+    /// second of it, searched around the first loud sample.
+    func alignment(of expected: [[Float]], in played: [[Float]]) -> Int? {
+        guard let firstLoud = played[0].firstIndex(where: { abs($0) > 0.02 }),
+              let expectedLoud = expected[0].firstIndex(where: { abs($0) > 0.02 }) else { return nil }
+        let guess = firstLoud - expectedLoud
+        let window = 2_000..<min(46_100, expected[0].count)
+        var best: (lag: Int, error: Float)?
+        for lag in max(0, guess - 600)...(guess + 600) where lag + window.upperBound <= played[0].count {
+            var error: Float = 0
+            for i in window { error += abs(played[0][lag + i] - expected[0][i]) }
+            if best == nil || error < best!.error { best = (lag, error) }
+        }
+        return best?.lag
+    }
+}
