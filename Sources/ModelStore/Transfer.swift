@@ -37,7 +37,7 @@ enum Transfer {
                     try staged.append(chunk)
                     report(staged.byteCount, total)
                 }
-            } catch .fileSystem(_, _, let reason) {
+            } catch .fileSystem(let path, _, let reason) where path == url.path {
                 throw .downloadFailed(file: url.lastPathComponent, url: url.absoluteString, reason: reason)
             }
         case "http", "https":
