@@ -44,10 +44,10 @@ struct MixCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let separator = try model.makeSeparator()
-            let state = try mixState(stems: separator.bag.sources)
-            let track = try Track.load(file, sampleRate: separator.bag.sampleRate)
-            let stems = try separateTrack(track, with: separator, progress: ProgressReporter(label: track.name))
+            let loaded = try model.load(config: Config.load())
+            let state = try mixState(stems: loaded.separator.bag.sources)
+            let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
+            let stems = try loaded.stems(for: track)
             let format = try output.fileFormat(forPath: out)
             let buffers = try output.prepare([renderMix(stems: stems.samples, state: state)], for: track)
             try writeAudio(buffers[0], to: URL(fileURLWithPath: out), format: format)

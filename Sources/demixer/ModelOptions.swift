@@ -1,17 +1,19 @@
 import ArgumentParser
 import Demucs
 import Foundation
+import ModelStore
+import StemCache
 
 /// The model options shared by `separate`, `mix` and the player.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.customShort("n"), .long], help: "Pretrained model name.")
-    var name = "htdemucs"
+    @Option(name: [.customShort("n"), .long], help: "Pretrained model name (see `demixer weights list`; default: from the config file, else htdemucs).")
+    var name: String?
 
     @Option(help: ArgumentHelp("A model file (.th or .safetensors) to use instead of an installed model.", valueName: "path"))
     var weights: String?
 
-    @Option(help: "Overlap between consecutive segments (0 ≤ overlap < 1).")
-    var overlap = 0.25
+    @Option(help: "Overlap between consecutive segments, 0 ≤ overlap < 1 (default: from the config file, else 0.25).")
+    var overlap: Double?
 
     @Option(help: "Random shifts averaged for time equivariance (each costs one more pass).")
     var shifts = 0
@@ -22,45 +24,100 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seed for the shifts' random offsets.", valueName: "n"))
     var seed: UInt64 = 0
 
+    @Flag(help: "Neither read nor write the stem cache.")
+    var noCache = false
+
     func validate() throws {
-        guard (0..<1).contains(overlap) else { throw ValidationError("--overlap must be at least 0 and below 1") }
+        if let overlap, !(0..<1).contains(overlap) { throw ValidationError("--overlap must be at least 0 and below 1") }
         guard shifts >= 0 else { throw ValidationError("--shifts must not be negative") }
         if let segment, segment <= 0 { throw ValidationError("--segment must be positive") }
     }
 
-    /// The separator for the chosen model and options.
-    func makeSeparator() throws -> Separator {
-        let bag = try loadBag()
+    /// The chosen model with its separator and the identity its cached stems go under;
+    /// what the options leave open comes from `config`.
+    func load(config: Config) throws -> LoadedModel {
+        let name = name ?? config.model
+        if let weights, !FileManager.default.fileExists(atPath: weights) {
+            throw Failure(message: "\(weights): no such model file", status: ExitStatus.missingWeights)
+        }
+        let resolved: ModelStore.ResolvedModel
+        do {
+            resolved = try ModelStore.standard().resolve(name: name, weightsPath: weights)
+        } catch {
+            throw Failure(message: "\(error)", status: ExitStatus.missingWeights)
+        }
         var options = SeparationOptions()
-        options.overlap = overlap
+        options.overlap = overlap ?? config.overlap
         options.shifts = shifts
         options.segmentSeconds = segment
         options.seed = seed
+        let separator: Separator
         do {
-            return try Separator(bag: bag, options: options)
+            separator = try Separator(bag: resolved.bag, options: options)
         } catch {
             throw Failure(message: "\(error)", status: ExitStatus.usage)
         }
+        let settings = "segment=\(segment.map { "\($0)" } ?? "model") seed=\(shifts > 0 ? seed : 0)"
+        return LoadedModel(
+            separator: separator, displayName: displayName(default: name), identity: "\(resolved.identity) \(settings)",
+            cache: noCache ? nil : StemCache(directory: Locations().stemsDirectory))
     }
 
     /// A short name for messages and output folders.
-    var displayName: String {
+    private func displayName(default name: String) -> String {
         weights.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? name
     }
+}
 
-    private func loadBag() throws -> ModelBag {
-        guard let weights else {
-            throw Failure(
-                message: "no weights for model '\(name)': pass --weights PATH to a .th or .safetensors HT Demucs model",
-                status: ExitStatus.missingWeights)
+/// A model ready to separate, and where its results are cached.
+struct LoadedModel {
+    let separator: Separator
+    let displayName: String
+    /// Names the weights and the settings that change the output, for the cache key.
+    let identity: String
+    let cache: StemCache?
+
+    func cacheKey(for track: Track) -> CacheKey {
+        let frames = track.mix.shape[1]
+        let channels = (0..<track.mix.shape[0]).map { Array(track.mix.values[($0 * frames)..<(($0 + 1) * frames)]) }
+        return CacheKey(
+            audio: channels, sampleRate: separator.bag.sampleRate, model: identity,
+            overlap: separator.options.overlap, shifts: separator.options.shifts)
+    }
+
+    /// Stems cached for `track` by an earlier run, if any; a damaged entry is reported
+    /// and treated as absent (it is recomputed).
+    func cachedStems(for track: Track) -> Stems? {
+        guard let cache else { return nil }
+        switch cache.load(cacheKey(for: track)) {
+        case .hit(let cached): return Stems(names: cached.sources, samples: cached.stems)
+        case .miss: return nil
+        case .discarded(let reason):
+            printError("demixer: warning: \(reason); separating again")
+            return nil
         }
-        guard FileManager.default.fileExists(atPath: weights) else {
-            throw Failure(message: "\(weights): no such model file", status: ExitStatus.missingWeights)
-        }
+    }
+
+    /// Saves `stems` for `track`; a failure only costs the next run time, so it warns.
+    func cache(_ stems: Stems, for track: Track) {
+        guard let cache else { return }
         do {
-            return ModelBag(try HTDemucs.load(contentsOf: URL(fileURLWithPath: weights)))
+            let entry = try CachedStems(
+                sources: stems.names, sampleRate: separator.bag.sampleRate, trackName: track.name, stems: stems.samples)
+            try cache.store(entry, for: cacheKey(for: track))
         } catch {
-            throw Failure(message: "\(weights): \(error)", status: ExitStatus.missingWeights)
+            printError("demixer: warning: could not cache the stems: \(error)")
         }
+    }
+
+    /// The stems of `track`: from the cache, or separated (with progress) and cached.
+    func stems(for track: Track) throws -> Stems {
+        if let cached = cachedStems(for: track) {
+            printError("\(track.name): stems from the cache")
+            return cached
+        }
+        let stems = try separateTrack(track, with: separator, progress: ProgressReporter(label: track.name))
+        cache(stems, for: track)
+        return stems
     }
 }

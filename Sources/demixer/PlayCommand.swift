@@ -22,11 +22,10 @@ struct PlayCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let config = try Config.load()
-            let separator = try model.makeSeparator()
-            let track = try Track.load(file, sampleRate: separator.bag.sampleRate)
+            let loaded = try model.load(config: config)
+            let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
             let session = PlayerSession(
-                track: track, separator: separator, modelName: model.displayName, device: device ?? config.device,
-                seekStep: config.seekStep)
+                track: track, model: loaded, device: device ?? config.device, seekStep: config.seekStep)
             do {
                 try TerminalApp.run(controller: session, theme: theme ?? config.theme)
             } catch {

@@ -14,7 +14,7 @@ import TerminalUI
 final class PlayerSession: PlayerController {
     private let track: Track
     private let modelName: String
-    private let seekStep: Double
+    private let seekScale: Double
     private let store: StemStore
     private let controls: MixerControls
     private let engine: PlaybackEngine
@@ -44,10 +44,12 @@ final class PlayerSession: PlayerController {
         var isFinished = false
     }
 
-    init(track: Track, separator: Separator, modelName: String, device: String, seekStep: Double) {
+    /// `seekStep` is the config's ←/→ step; the screen's 5 s and 30 s steps scale with it.
+    init(track: Track, model: LoadedModel, device: String, seekStep: Double) {
+        let separator = model.separator
         self.track = track
-        self.modelName = modelName
-        self.seekStep = seekStep
+        self.modelName = model.displayName
+        self.seekScale = seekStep / 5
         self.deviceName = device
         let sources = separator.bag.sources
         mix = MixState(stems: sources)
@@ -55,35 +57,16 @@ final class PlayerSession: PlayerController {
         controls = MixerControls(state: mix, playing: true)
         engine = PlaybackEngine(store: store, controls: controls)
 
-        let (normalised, mean, std) = track.normalisedMix()
-        let store = store
-        let progress = progress
-        let duration = track.duration
-        let started = Date()
-        separation = separator.start(
-            mix: normalised,
-            onProgress: { report in
-                let elapsed = Date().timeIntervalSince(started)
-                progress.withLock {
-                    $0.fraction = report.fraction
-                    $0.speed = elapsed > 0 ? report.fraction * duration / elapsed : 0
-                }
-            },
-            onSpan: { span in
-                store.append(
-                    start: span.start, frames: span.frameCount,
-                    stems: span.stems.map { stem in
-                        (0..<stem.shape[0]).map { c in
-                            stem.values[(c * span.frameCount)..<((c + 1) * span.frameCount)].map { $0 * std + mean }
-                        }
-                    })
-            },
-            onFinish: { error in
-                progress.withLock {
-                    $0.isDone = error == nil
-                    if let error, !(error is SeparationCancelled) { $0.failure = "separation failed: \(error)" }
-                }
-            })
+        if let cached = model.cachedStems(for: track) {
+            store.append(start: 0, frames: store.frameCount, stems: cached.samples)
+            progress.withLock {
+                $0.fraction = 1
+                $0.isDone = true
+            }
+            separation = SeparationHandle()
+        } else {
+            separation = Self.startSeparation(track: track, model: model, into: store, progress: progress)
+        }
         engine.start(device: device)
     }
 
@@ -112,7 +95,7 @@ final class PlayerSession: PlayerController {
         let frames = store.frameCount
         switch command {
         case .togglePlay: controls.isPlaying.toggle()
-        case .seek(let seconds): seek(toFrame: engine.status.position + Int(seconds * rate))
+        case .seek(let seconds): seek(toFrame: engine.status.position + Int(seconds * seekScale * rate))
         case .seekTo(let seconds): seek(toFrame: Int(seconds * rate))
         case .seekToStart: seek(toFrame: 0)
         case .seekToEnd: seek(toFrame: frames - 1)
@@ -140,6 +123,42 @@ final class PlayerSession: PlayerController {
             engine.stop()
         }
         controls.publish(mix)
+    }
+
+    /// Separates on a background queue into `store`, reporting to `progress`, and caches
+    /// the stems once the whole track is done.
+    private static func startSeparation(
+        track: Track, model: LoadedModel, into store: StemStore, progress: Guarded<SeparationState>
+    ) -> SeparationHandle {
+        let (normalised, mean, std) = track.normalisedMix()
+        let duration = track.duration
+        let started = Date()
+        let sources = model.separator.bag.sources
+        return model.separator.start(
+            mix: normalised,
+            onProgress: { report in
+                let elapsed = Date().timeIntervalSince(started)
+                progress.withLock {
+                    $0.fraction = report.fraction
+                    $0.speed = elapsed > 0 ? report.fraction * duration / elapsed : 0
+                }
+            },
+            onSpan: { span in
+                store.append(
+                    start: span.start, frames: span.frameCount,
+                    stems: span.stems.map { stem in
+                        (0..<stem.shape[0]).map { c in
+                            stem.values[(c * span.frameCount)..<((c + 1) * span.frameCount)].map { $0 * std + mean }
+                        }
+                    })
+            },
+            onFinish: { error in
+                if error == nil { model.cache(Stems(names: sources, samples: store.separatedStems()), for: track) }
+                progress.withLock {
+                    $0.isDone = error == nil
+                    if let error, !(error is SeparationCancelled) { $0.failure = "separation failed: \(error)" }
+                }
+            })
     }
 
     private func seek(toFrame frame: Int) {

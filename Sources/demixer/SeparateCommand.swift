@@ -32,22 +32,21 @@ struct SeparateCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let separator = try model.makeSeparator()
-            let sources = separator.bag.sources
+            let loaded = try model.load(config: Config.load())
+            let sources = loaded.separator.bag.sources
             if let twoStems, !sources.contains(twoStems) {
                 throw Failure(
                     message: "--two-stems \(twoStems): the model has no such stem (it has \(sources.joined(separator: ", ")))",
                     status: ExitStatus.usage)
             }
             for file in files {
-                let track = try Track.load(file, sampleRate: separator.bag.sampleRate)
-                let stems = try separateTrack(track, with: separator, progress: ProgressReporter(label: track.name))
-                try write(stems, of: track)
+                let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
+                try write(try loaded.stems(for: track), of: track, model: loaded.displayName)
             }
         }
     }
 
-    private func write(_ stems: Stems, of track: Track) throws {
+    private func write(_ stems: Stems, of track: Track, model: String) throws {
         var named = zip(stems.names, stems.samples).map { ($0, $1) }
         if let twoStems, let index = stems.names.firstIndex(of: twoStems) {
             var others = MixState(stems: stems.names)
@@ -62,7 +61,7 @@ struct SeparateCommand: ParsableCommand {
                 .replacingOccurrences(of: "{trackext}", with: track.fileExtension)
                 .replacingOccurrences(of: "{stem}", with: stem)
                 .replacingOccurrences(of: "{ext}", with: format.fileExtension)
-            let path = URL(fileURLWithPath: out).appendingPathComponent(model.displayName).appendingPathComponent(relative)
+            let path = URL(fileURLWithPath: out).appendingPathComponent(model).appendingPathComponent(relative)
             try writeAudio(buffer, to: path, format: format)
         }
     }

@@ -22,11 +22,21 @@ enum CLI {
     static let smallModel = repository.appendingPathComponent(
         "Tests/DemucsTests/Fixtures/small_forward/5f0a1e01-754fa305.th")
 
+    /// Cache and config folders of this test run, so that tests never touch the user's.
+    static let home = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "demixer-cli-home-\(ProcessInfo.processInfo.processIdentifier)")
+
+    static let isolatedEnvironment = [
+        "XDG_CACHE_HOME": home.appendingPathComponent("cache").path,
+        "XDG_CONFIG_HOME": home.appendingPathComponent("config").path,
+    ]
+
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }
+            .merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -63,7 +63,7 @@ import Testing
 
         let raw = dir.path("played.raw")
         let command = """
-            XDG_CONFIG_HOME=\(dir.path("config")) \(CLI.executable.path) \(song) --weights \(CLI.smallModel.path) \
+            XDG_CONFIG_HOME=\(dir.path("config")) XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \(song) --weights \(CLI.smallModel.path) \
             --device "file:'\(raw)',raw"; echo "EXITED $?"; sleep 60
             """
         let session = try Session(command: command)

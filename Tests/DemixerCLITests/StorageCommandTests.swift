@@ -1,0 +1,60 @@
+import AudioIO
+import Foundation
+import Testing
+
+/// The stem cache and the weights commands, through the command line.
+@Suite struct StorageCommandTests {
+    @Test func aSecondRunReadsTheCacheAndADamagedEntryIsRecomputed() throws {
+        let dir = try TemporaryDirectory()
+        let input = dir.path("song.wav")
+        try AudioFile.write(SeparateCommandTests.song(rate: 44_100), to: input, format: .wav16)
+        let environment = ["XDG_CACHE_HOME": dir.path("cache")]
+        let arguments = ["separate", input, "--weights", CLI.smallModel.path, "-o", dir.path("out")]
+        let first = try CLI.run(arguments, environment: environment)
+        #expect(first.status == 0, "\(first.errors)")
+        #expect(!first.errors.contains("from the cache"))
+        let firstDrums = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/5f0a1e01-754fa305/song/drums.wav")))
+
+        let second = try CLI.run(arguments, environment: environment)
+        #expect(second.errors.contains("stems from the cache"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("out/5f0a1e01-754fa305/song/drums.wav"))) == firstDrums)
+
+        let stems = dir.path("cache/demixer/stems")
+        let entry = try #require(try FileManager.default.contentsOfDirectory(atPath: stems).first { $0.hasSuffix(".stems") })
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: "\(stems)/\(entry)"))
+        try handle.seek(toOffset: 4_000)
+        try handle.write(contentsOf: Data([0x5A, 0xA5]))
+        try handle.close()
+        let third = try CLI.run(arguments, environment: environment)
+        #expect(third.status == 0)
+        #expect(third.errors.contains("separating again"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("out/5f0a1e01-754fa305/song/drums.wav"))) == firstDrums)
+
+        let list = try CLI.run(["cache", "list"], environment: environment)
+        #expect(list.output.contains("1 cached song"))
+        let clear = try CLI.run(["cache", "clear"], environment: environment)
+        #expect(clear.status == 0)
+        #expect(try CLI.run(["cache", "list"], environment: environment).output.contains("0 cached songs"))
+    }
+
+    @Test func withNoWeightsInstalledTheMessageSaysWhatToRun() throws {
+        let dir = try TemporaryDirectory()
+        let run = try CLI.run(["separate", "song.wav"], environment: ["XDG_CACHE_HOME": dir.path("cache")])
+        #expect(run.status == 78)
+        #expect(run.errors.contains("demixer weights fetch htdemucs"))
+    }
+
+    @Test func fetchFromALocalURLVerifiesTheChecksum() throws {
+        let dir = try TemporaryDirectory()
+        let mirror = dir.url.appendingPathComponent("mirror")
+        try FileManager.default.createDirectory(at: mirror, withIntermediateDirectories: true)
+        // A file under the official name whose content does not match its checksum.
+        try FileManager.default.copyItem(at: CLI.smallModel, to: mirror.appendingPathComponent("955717e8-8726e21a.th"))
+        let environment = ["XDG_CACHE_HOME": dir.path("cache")]
+        let run = try CLI.run(["weights", "fetch", "htdemucs", "--url", mirror.absoluteString], environment: environment)
+        #expect(run.status == 78)
+        #expect(run.errors.contains("checksum mismatch"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("cache/demixer/weights")).isEmpty)
+        #expect(try CLI.run(["weights", "list"], environment: environment).output.contains("htdemucs      not installed"))
+    }
+}
