@@ -1,4 +1,5 @@
 #include "CCurses.h"
+#include <pthread.h>
 #include <langinfo.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -105,6 +106,15 @@ static void install(int sig, void (*handler)(int), struct sigaction *old) {
 
 void ccurses_install_handlers(void) {
     static int registered_atexit = 0;
+    // A parent may have left these blocked (the mask is inherited through exec): then
+    // Ctrl-C, kill and hang-up would never reach the handlers below.
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (size_t i = 0; i < COUNT(termination_signals); i++) sigaddset(&handled, termination_signals[i]);
+    sigaddset(&handled, SIGTSTP);
+    sigaddset(&handled, SIGCONT);
+    sigaddset(&handled, SIGWINCH);
+    pthread_sigmask(SIG_UNBLOCK, &handled, NULL);
     have_saved_modes = tcgetattr(STDIN_FILENO, &saved_modes) == 0;
     termination_signal = 0;
     suspend_requested = 0;

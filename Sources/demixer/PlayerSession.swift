@@ -84,8 +84,9 @@ final class PlayerSession: PlayerController {
             loopStart: loopStart.map { Double($0) / rate }, loopEnd: loopEnd.map { Double($0) / rate }, mix: mix,
             meters: (0..<mix.strips.count).map { status.meter(stem: $0) } + [status.masterMeter],
             selectedStrip: selected,
-            statusMessage: message ?? separationState.failure ?? status.deviceFailure ?? engine.deviceProblem,
-            export: export.map { ExportStatus(progress: $0.fraction, description: $0.description) },
+            statusMessage: message ?? separationState.failure ?? status.deviceFailure ?? engine.deviceProblem
+                ?? export.flatMap { $0.isFinished ? $0.description : nil },
+            export: export.flatMap { $0.isFinished ? nil : ExportStatus(progress: $0.fraction, description: $0.description) },
             deviceName: deviceName, underruns: status.underruns, shouldQuit: quitting)
     }
 

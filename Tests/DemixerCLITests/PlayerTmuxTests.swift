@@ -63,7 +63,7 @@ import Testing
 
         let raw = dir.path("played.raw")
         let command = """
-            XDG_CONFIG_HOME=\(dir.path("config")) XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \(song) --weights \(CLI.smallModel.path) \
+            cd \(dir.url.path) && XDG_CONFIG_HOME=\(dir.path("config")) XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \(song) --weights \(CLI.smallModel.path) \
             --device "file:'\(raw)',raw"; echo "EXITED $?"; sleep 60
             """
         let session = try Session(command: command)
@@ -80,6 +80,13 @@ import Testing
         #expect(mixed.contains("+3.0 dB"), "the drums fader should read +3.0 dB:\n\(mixed)")
         try session.send("Space")
         Thread.sleep(forTimeInterval: Double(audio.frameCount) / 44_100 + 1.5)
+        // Export the remix as heard, with the dialog's defaults (FLAC 24-bit, in the current folder).
+        try session.send("e")
+        try session.send("Enter")
+        let exported = try session.waitFor(seconds: 30) { $0.contains("exported") }
+        #expect(exported.contains("exported"), "the export should report where it wrote:\n\(exported)")
+        let remix = try AudioFile.read(dir.path("song (remix).flac")).audio
+        #expect(remix.frameCount == audio.frameCount && remix.sampleRate == 44_100)
         try session.send("q")
         let exited = try session.waitFor(seconds: 20) { $0.contains("EXITED") }
         #expect(exited.contains("EXITED 0"), "the player should quit cleanly:\n\(exited)")
@@ -94,6 +101,37 @@ import Testing
             }
         }
         #expect(worst < 2e-4, "played audio differs from the offline mix by \(worst)")
+    }
+
+    @Test(.enabled(if: hasTmux, "tmux is not installed"), arguments: ["C-c", "SIGTERM", "SIGHUP"])
+    func theTerminalIsRestoredWhenThePlayerIsInterrupted(by interruption: String) throws {
+        let dir = try TemporaryDirectory()
+        let song = dir.path("restore-\(interruption).wav")
+        try AudioFile.write(SeparateCommandTests.song(rate: 44_100), to: song, format: .wav16)
+        let command = """
+            stty -g > \(dir.path("before")); XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \(song) \
+            --weights \(CLI.smallModel.path) --device null; echo "STATUS $?"; stty -g > \(dir.path("after")); sleep 60
+            """
+        let session = try Session(command: command)
+        let running = try session.waitFor(seconds: 30) { $0.contains("restore-") }
+        try #require(running.contains("Space Play"), "the player did not start:\n\(running)")
+        if interruption == "C-c" {
+            try session.send("C-c")
+        } else {
+            let signal = interruption == "SIGTERM" ? "-TERM" : "-HUP"
+            let kill = Process()
+            kill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            kill.arguments = ["pkill", signal, "-f", "restore-\(interruption).wav"]
+            try kill.run()
+            kill.waitUntilExit()
+        }
+        let ended = try session.waitFor(seconds: 20) { $0.contains("STATUS") }
+        #expect(ended.contains("STATUS"), "the player did not stop on \(interruption):\n\(ended)")
+        Thread.sleep(forTimeInterval: 0.5)
+        let before = try String(contentsOfFile: dir.path("before"), encoding: .utf8)
+        let after = try String(contentsOfFile: dir.path("after"), encoding: .utf8)
+        #expect(before == after, "terminal modes changed after \(interruption)")
+        #expect(!before.isEmpty)
     }
 
     /// Interleaved S16_LE stereo as `[channel][frame]`.
