@@ -12,7 +12,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A model file (.th or .safetensors) to use instead of an installed model.", valueName: "path"))
     var weights: String?
 
-    @Option(help: "Overlap between consecutive segments, 0 ≤ overlap < 1 (default: from the config file, else 0.25).")
+    @Option(help: "Overlap between consecutive segments, 0 <= overlap < 1 (default: from the config file, else 0.25).")
     var overlap: Double?
 
     @Option(help: "Random shifts averaged for time equivariance (each costs one more pass).")
