@@ -7,5 +7,5 @@ struct Demixer: ParsableCommand {
         commandName: "demixer",
         abstract: "Separate songs into stems with HT Demucs and mix them live.",
         version: "0.1.0",
-        subcommands: [SeparateCommand.self])
+        subcommands: [SeparateCommand.self, BenchCommand.self])
 }

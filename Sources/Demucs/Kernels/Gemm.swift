@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 /// Row-major single-precision matrix product `C = alpha·op(A)·op(B) + beta·C`.
 ///
@@ -14,6 +15,7 @@ func gemm(
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
+    gemmFlopCount.add(2 * m * n * k, ordering: .relaxed)
     cblas_sgemm(
         CblasRowMajor,
         transposeA ? CblasTrans : CblasNoTrans,

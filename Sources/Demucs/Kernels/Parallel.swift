@@ -1,8 +1,18 @@
 import Dispatch
 import Foundation
+import Synchronization
 
-/// Threads used for the element-wise kernels (BLAS picks its own).
-let computeThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// Threads used for the element-wise kernels; all cores unless set.
+private let computeThreadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+/// Threads used for the element-wise kernels.
+var computeThreads: Int { computeThreadCount.load(ordering: .relaxed) }
+
+/// Sets how many threads separation uses: OpenBLAS's and the element-wise kernels'.
+public func setComputeThreadCount(_ count: Int) {
+    computeThreadCount.store(max(1, count), ordering: .relaxed)
+    setBLASThreadCount(max(1, count))
+}
 
 /// Splits `0..<count` into one contiguous range per compute thread (fewer when the work
 /// is small) and runs `body` on them concurrently.
