@@ -2,16 +2,16 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Threads used for the element-wise kernels; all cores unless set.
+/// Threads used by the kernels; all cores unless set.
 private let computeThreadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
-/// Threads used for the element-wise kernels.
+/// Threads used by the kernels.
 var computeThreads: Int { computeThreadCount.load(ordering: .relaxed) }
 
-/// Sets how many threads separation uses: OpenBLAS's and the element-wise kernels'.
+/// Sets how many threads separation uses (matrix products and element-wise kernels);
+/// all cores unless set.
 public func setComputeThreadCount(_ count: Int) {
     computeThreadCount.store(max(1, count), ordering: .relaxed)
-    setBLASThreadCount(max(1, count))
 }
 
 /// Splits `0..<count` into one contiguous range per compute thread (fewer when the work

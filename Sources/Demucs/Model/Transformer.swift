@@ -71,6 +71,9 @@ struct MultiheadAttention: Sendable {
     }
 
     /// Attends from `query` tokens to `keyValue` tokens.
+    ///
+    /// Each (head, block of queries) is an independent task on one core: its score block stays in cache through the scaled product,
+    /// the softmax and the product with the values, and no core waits on another.
     func callAsFunction(query: Tensor, keyValue: Tensor) -> Tensor {
         let queries = query.count / dim
         let keys = keyValue.count / dim
@@ -79,25 +82,37 @@ struct MultiheadAttention: Sendable {
         let k = project(keyValue, part: 1)
         let v = project(keyValue, part: 2)
         var context = [Float](repeating: 0, count: queries * dim)
-        var scores = [Float](repeating: 0, count: queries * keys)
         let scale = 1 / Float(headDim).squareRoot()
+        let blockRows = Self.queryBlockRows
+        let blocks = (queries + blockRows - 1) / blockRows
         q.withUnsafeBufferPointer { q in
             k.withUnsafeBufferPointer { k in
                 v.withUnsafeBufferPointer { v in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        context.withUnsafeMutableBufferPointer { o in
-                            for h in 0..<heads {
-                                gemm(
-                                    transposeB: true, m: queries, n: keys, k: headDim, alpha: scale,
-                                    a: q.baseAddress! + h * headDim, lda: dim,
-                                    b: k.baseAddress! + h * headDim, ldb: dim,
-                                    c: s.baseAddress!, ldc: keys)
-                                softmaxRows(s, rows: queries, columns: keys)
-                                gemm(
-                                    m: queries, n: headDim, k: keys,
-                                    a: UnsafePointer(s.baseAddress!), lda: keys,
-                                    b: v.baseAddress! + h * headDim, ldb: dim,
-                                    c: o.baseAddress! + h * headDim, ldc: dim)
+                    context.withUnsafeMutableBufferPointer { o in
+                        let q = SendablePointer(q.baseAddress!)
+                        let k = SendablePointer(k.baseAddress!)
+                        let v = SendablePointer(v.baseAddress!)
+                        let o = SendablePointer(o.baseAddress!)
+                        parallelFor(heads * blocks, minimumChunk: 1) { tasks in
+                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * keys)
+                            defer { scores.deallocate() }
+                            for task in tasks {
+                                let (h, first) = (task / blocks, (task % blocks) * blockRows)
+                                let rows = min(blockRows, queries - first)
+                                serialGemm(
+                                    transposeB: true, m: rows, n: keys, k: headDim, alpha: scale,
+                                    a: q.pointer + first * dim + h * headDim, lda: dim,
+                                    b: k.pointer + h * headDim, ldb: dim, c: scores, ldc: keys)
+                                var totals = [Float](repeating: 0, count: rows)
+                                for r in 0..<rows { totals[r] = exponentiateRow(scores + r * keys, count: keys) }
+                                let out = o.pointer + first * dim + h * headDim
+                                serialGemm(
+                                    m: rows, n: headDim, k: keys, a: scores, lda: keys,
+                                    b: v.pointer + h * headDim, ldb: dim, c: out, ldc: dim)
+                                for r in 0..<rows {
+                                    let inverse = 1 / totals[r]
+                                    for j in 0..<headDim { out[r * dim + j] *= inverse }
+                                }
                             }
                         }
                     }
@@ -106,29 +121,39 @@ struct MultiheadAttention: Sendable {
         }
         return out(Tensor(shape: [queries, dim], values: context))
     }
+
+    /// Queries per attention task: a 32-row score block over ~2700 keys is ~350 KB,
+    /// within a Zen core's L2.
+    static let queryBlockRows = 32
 }
 
-/// Softmax of each row, in place, rows spread over the compute threads.
-func softmaxRows(_ s: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-    let shared = SharedBuffer(s)
-    parallelFor(rows, minimumChunk: 16) { range in
-        for r in range {
-            let row = shared.base + r * columns
-            var peak = -Float.infinity
-            for j in 0..<columns { peak = max(peak, row[j]) }
-            var total: Float = 0
-            mapSIMD8(row, count: columns) { block in
-                let e = fastExp(block - peak)
-                total += e.sum()
-                return e
-            }
-            // The padded tail of the last block contributed exp(0 - peak) per missing lane.
-            let tail = columns % 8
-            if tail != 0 { total -= Float(8 - tail) * fastExp(SIMD8(repeating: -peak))[0] }
-            let inverse = 1 / total
-            mapSIMD8(row, count: columns) { $0 * inverse }
-        }
+/// Replaces a row by `exp(row - max(row))` and returns its sum: the softmax numerator,
+/// leaving the division to the (much narrower) product with the values.
+@inline(__always)
+func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    let raw = UnsafeMutableRawPointer(row)
+    var peaks = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count {
+        peaks = pointwiseMax(peaks, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+        i += 8
     }
+    var peak = peaks.max()
+    for j in i..<count { peak = max(peak, row[j]) }
+    var sums = SIMD8<Float>(repeating: 0)
+    i = 0
+    while i + 8 <= count {
+        let e = fastExp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - peak)
+        raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        sums += e
+        i += 8
+    }
+    var total = sums.sum()
+    for j in i..<count {
+        row[j] = expf(row[j] - peak)
+        total += row[j]
+    }
+    return total
 }
 
 /// GroupNorm with one group over `[tokens, channels]` (demucs's `MyGroupNorm`): one mean
