@@ -115,6 +115,7 @@ public struct HTDemucs: Sendable {
         guard mix.shape.count == 2, mix.shape[0] == config.audioChannels else {
             throw DemucsError.wrongChannelCount(expected: config.audioChannels, got: mix.shape.first ?? 0)
         }
+        _ = largeBuffersReused
         let originalLength = mix.shape[1]
         var input = mix
         if config.useTrainSegment && originalLength < config.segmentLength {
