@@ -39,6 +39,12 @@ struct Conv2d: Sendable {
 
     /// Applies the convolution to `input` of shape `[inChannels, height, width]`
     /// (or `[inChannels, width]`), returning the same rank.
+    ///
+    /// A 1×1 convolution is one product over the input itself. Wider kernels build their
+    /// patch matrix a tile of output positions at a time (rows of the output, or stretches
+    /// of a 1-D output) in a per-thread buffer of ~2 MB that stays in cache, so no
+    /// full-size patch matrix (up to 300 MB for the decoder's 3×3 rewrite) is allocated,
+    /// and tiles run on all cores.
     func callAsFunction(_ input: Tensor) -> Tensor {
         let isOneD = input.shape.count == 2
         let height = isOneD ? 1 : input.shape[1]
@@ -47,62 +53,100 @@ struct Conv2d: Sendable {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
         let columns = outHeight * outWidth
         let depth = inChannels * kernel.height * kernel.width
-        var output = [Float](repeating: 0, count: outChannels * columns)
         let isPointwise = kernel == (1, 1) && stride == (1, 1) && padding == (0, 0)
-        output.withUnsafeMutableBufferPointer { out in
+        let output = [Float](unsafeUninitializedCapacity: outChannels * columns) { out, initialized in
             weight.withUnsafeBufferPointer { w in
-                if isPointwise {
-                    input.values.withUnsafeBufferPointer { x in
+                input.values.withUnsafeBufferPointer { x in
+                    if isPointwise {
                         gemm(
-                            m: outChannels, n: columns, k: depth,
-                            a: w.baseAddress!, lda: depth, b: x.baseAddress!, ldb: columns,
-                            c: out.baseAddress!, ldc: columns)
-                    }
-                } else {
-                    var patches = [Float](repeating: 0, count: depth * columns)
-                    patches.withUnsafeMutableBufferPointer { col in
-                        input.values.withUnsafeBufferPointer { x in
-                            im2col(x, height: height, width: width, into: col)
-                        }
-                        gemm(
-                            m: outChannels, n: columns, k: depth,
-                            a: w.baseAddress!, lda: depth, b: UnsafePointer(col.baseAddress!), ldb: columns,
-                            c: out.baseAddress!, ldc: columns)
+                            m: outChannels, n: columns, k: depth, a: w.baseAddress!, lda: depth,
+                            b: x.baseAddress!, ldb: columns, c: out.baseAddress!, ldc: columns)
+                        if let bias { addChannelBias(bias, to: out, inner: columns) }
+                    } else {
+                        convolveTiled(
+                            x.baseAddress!, height: height, width: width, weight: w.baseAddress!,
+                            into: out.baseAddress!)
                     }
                 }
             }
-            if let bias { addChannelBias(bias, to: out, inner: columns) }
+            initialized = outChannels * columns
         }
         return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
     }
 
-    /// Lays out every receptive field as a column: row `(c, kh, kw)`, column `(oh, ow)`.
-    private func im2col(
-        _ x: UnsafeBufferPointer<Float>, height: Int, width: Int, into col: UnsafeMutableBufferPointer<Float>
+    /// Patch-matrix elements per tile: 2 MB of floats.
+    private static let tileBudget = 1 << 19
+
+    /// The im2col + GEMM path, tile by tile; bias added while the tile is in cache.
+    private func convolveTiled(
+        _ x: UnsafePointer<Float>, height: Int, width: Int, weight: UnsafePointer<Float>,
+        into out: UnsafeMutablePointer<Float>
     ) {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
+        let columns = outHeight * outWidth
+        let depth = inChannels * kernel.height * kernel.width
+        // Tiles are bands of whole output rows, or stretches of the single row of a 1-D output.
+        let perTile = max(1, Self.tileBudget / depth)
+        let (tileRows, tileWidth) =
+            outHeight > 1 ? (max(1, min(outHeight, perTile / outWidth)), outWidth) : (1, min(outWidth, perTile))
+        let rowTiles = (outHeight + tileRows - 1) / tileRows
+        let widthTiles = (outWidth + tileWidth - 1) / tileWidth
+        let (x, weight, out) = (SendablePointer(x), SendablePointer(weight), SendablePointer(out))
+        parallelFor(rowTiles * widthTiles, minimumChunk: 1) { tiles in
+            let patches = UnsafeMutablePointer<Float>.allocate(capacity: depth * tileRows * tileWidth)
+            defer { patches.deallocate() }
+            for tile in tiles {
+                let rows = (tile / widthTiles * tileRows)..<min(outHeight, (tile / widthTiles + 1) * tileRows)
+                let cols = (tile % widthTiles * tileWidth)..<min(outWidth, (tile % widthTiles + 1) * tileWidth)
+                let n = rows.count * cols.count
+                im2col(x.pointer, height: height, width: width, rows: rows, cols: cols, into: patches)
+                let first = out.pointer + rows.lowerBound * outWidth + cols.lowerBound
+                serialGemm(
+                    m: outChannels, n: n, k: depth, a: weight.pointer, lda: depth, b: patches, ldb: n,
+                    c: first, ldc: columns)
+                guard let bias else { continue }
+                for c in 0..<outChannels {
+                    let b = bias[c]
+                    let row = first + c * columns
+                    for i in 0..<n { row[i] += b }
+                }
+            }
+        }
+    }
+
+    /// Lays out the receptive fields of output rows `rows` × columns `cols` (`cols` spans
+    /// the full width whenever `rows` has more than one row) as the columns of a
+    /// `[depth, rows·cols]` matrix: row `(c, kh, kw)`, zero where the kernel hangs over
+    /// the padding.
+    private func im2col(
+        _ x: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>, cols: Range<Int>,
+        into col: UnsafeMutablePointer<Float>
+    ) {
+        let n = rows.count * cols.count
         var row = 0
         for c in 0..<inChannels {
             for kh in 0..<kernel.height {
                 for kw in 0..<kernel.width {
-                    let rowBase = row * outHeight * outWidth
-                    for oh in 0..<outHeight {
+                    let shift = kw * dilation.width - padding.width
+                    for (r, oh) in rows.enumerated() {
+                        let dst = col + row * n + r * cols.count
                         let ih = oh * stride.height + kh * dilation.height - padding.height
-                        let dst = rowBase + oh * outWidth
-                        guard ih >= 0 && ih < height else { continue }
-                        let src = (c * height + ih) * width
-                        let shift = kw * dilation.width - padding.width
+                        guard ih >= 0 && ih < height else {
+                            dst.update(repeating: 0, count: cols.count)
+                            continue
+                        }
+                        let src = x + (c * height + ih) * width
                         if stride.width == 1 {
-                            let lo = max(0, -shift)
-                            let hi = min(outWidth, width - shift)
-                            if lo < hi {
-                                (col.baseAddress! + dst + lo).update(
-                                    from: x.baseAddress! + src + lo + shift, count: hi - lo)
-                            }
+                            // Valid outputs: 0 ≤ ow + shift < width.
+                            let lo = min(max(cols.lowerBound, -shift), cols.upperBound)
+                            let hi = max(min(cols.upperBound, width - shift), lo)
+                            dst.update(repeating: 0, count: lo - cols.lowerBound)
+                            (dst + lo - cols.lowerBound).update(from: src + lo + shift, count: hi - lo)
+                            (dst + hi - cols.lowerBound).update(repeating: 0, count: cols.upperBound - hi)
                         } else {
-                            for ow in 0..<outWidth {
+                            for ow in cols {
                                 let iw = ow * stride.width + shift
-                                if iw >= 0 && iw < width { col[dst + ow] = x[src + iw] }
+                                dst[ow - cols.lowerBound] = iw >= 0 && iw < width ? src[iw] : 0
                             }
                         }
                     }
@@ -179,11 +223,15 @@ struct ConvTranspose2d: Sendable {
     }
 }
 
-/// Adds `bias[c]` to each of the `inner` elements of channel `c`.
+/// Adds `bias[c]` to each of the `inner` elements of channel `c`, channels spread over
+/// the cores.
 func addChannelBias(_ bias: [Float], to x: UnsafeMutableBufferPointer<Float>, inner: Int) {
-    for c in 0..<bias.count {
-        let b = bias[c]
-        let base = c * inner
-        for i in 0..<inner { x[base + i] += b }
+    let x = SendablePointer(x.baseAddress!)
+    parallelFor(bias.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
+        for c in channels {
+            let b = bias[c]
+            let row = x.pointer + c * inner
+            for i in 0..<inner { row[i] += b }
+        }
     }
 }
