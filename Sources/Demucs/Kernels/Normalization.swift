@@ -11,40 +11,77 @@ struct GroupNorm: Sendable {
     let bias: [Float]
     var epsilon: Float = 1e-5
 
+    /// Normalises `x` in place. Three passes over rows `(channel, batch index)` spread
+    /// over the cores: row sums, sums of squares about the group mean (two passes, as
+    /// the reference, for accuracy), then the affine.
     func apply(_ x: inout Tensor, batch: Int = 1) {
         let channels = weight.count
         precondition(x.count % (channels * batch) == 0, "group norm of \(channels) channels on \(x.shape)")
         let inner = x.count / (channels * batch)
         let perGroup = channels / groups
-        let n = Double(perGroup * inner)
-        x.values.withUnsafeMutableBufferPointer { v in
-            for b in 0..<batch {
-                for g in 0..<groups {
-                    var sum = 0.0
-                    for c in (g * perGroup)..<((g + 1) * perGroup) {
-                        let base = (c * batch + b) * inner
-                        for i in 0..<inner { sum += Double(v[base + i]) }
+        let rows = channels * batch
+        let count = Double(perGroup * inner)
+        let chunk = max(1, (1 << 15) / max(inner, 1))
+        /// Statistic index of row `r = c·batch + b`: `b·groups + c / perGroup`.
+        @Sendable func statistic(_ r: Int) -> Int { (r % batch) * groups + (r / batch) / perGroup }
+        x.values.withUnsafeMutableBufferPointer { values in
+            let v = SendablePointer(values.baseAddress!)
+            func perRow(_ body: @Sendable (UnsafeMutablePointer<Float>, Int) -> Double) -> [Double] {
+                let totals = [Double](unsafeUninitializedCapacity: rows) { t, initialized in
+                    let t = SendablePointer(t.baseAddress!)
+                    parallelFor(rows, minimumChunk: chunk) { range in
+                        for r in range { t.pointer[r] = body(v.pointer + r * inner, r) }
                     }
-                    let mean = sum / n
-                    var squares = 0.0
-                    for c in (g * perGroup)..<((g + 1) * perGroup) {
-                        let base = (c * batch + b) * inner
-                        for i in 0..<inner {
-                            let d = Double(v[base + i]) - mean
-                            squares += d * d
-                        }
-                    }
-                    let invStd = 1 / (squares / n + Double(epsilon)).squareRoot()
-                    for c in (g * perGroup)..<((g + 1) * perGroup) {
-                        let scale = Float(invStd) * weight[c]
-                        let shift = bias[c] - Float(mean) * scale
-                        let base = (c * batch + b) * inner
-                        for i in 0..<inner { v[base + i] = v[base + i] * scale + shift }
-                    }
+                    initialized = rows
+                }
+                var grouped = [Double](repeating: 0, count: batch * groups)
+                for r in 0..<rows { grouped[statistic(r)] += totals[r] }
+                return grouped
+            }
+            let means = perRow { row, _ in rowSum(row, count: inner, center: 0, squared: false) }.map { $0 / count }
+            let variances = perRow { row, r in
+                rowSum(row, count: inner, center: Float(means[statistic(r)]), squared: true) / count
+            }
+            let weight = weight
+            let bias = bias
+            let epsilon = Double(epsilon)
+            parallelFor(rows, minimumChunk: chunk) { range in
+                for r in range {
+                    let c = r / batch
+                    let s = statistic(r)
+                    let scale = Float(1 / (variances[s] + epsilon).squareRoot()) * weight[c]
+                    let shift = bias[c] - Float(means[s]) * scale
+                    mapSIMD8(v.pointer + r * inner, count: inner) { $0 * scale + shift }
                 }
             }
         }
     }
+}
+
+/// The sum of `row` (or of its squared deviations from `center`), in float SIMD lanes
+/// over blocks of 1024 and in double across blocks.
+@inline(__always)
+func rowSum(_ row: UnsafeMutablePointer<Float>, count: Int, center: Float, squared: Bool) -> Double {
+    let raw = UnsafeRawPointer(row)
+    var total = 0.0
+    var i = 0
+    while i < count {
+        let end = min(count, i + 1024)
+        var lanes = SIMD8<Float>(repeating: 0)
+        while i + 8 <= end {
+            let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - center
+            lanes += squared ? d * d : d
+            i += 8
+        }
+        var rest: Float = 0
+        while i < end {
+            let d = row[i] - center
+            rest += squared ? d * d : d
+            i += 1
+        }
+        total += Double(lanes.sum() + rest)
+    }
+    return total
 }
 
 /// `nn.LayerNorm` over the last dimension of `[tokens, channels]`.
