@@ -90,23 +90,22 @@ struct LayerNorm: Sendable {
     let bias: [Float]
     var epsilon: Float = 1e-5
 
+    /// Normalises each token, tokens spread over the cores.
     func callAsFunction(_ x: Tensor) -> Tensor {
         var y = x
         let channels = weight.count
         let tokens = x.count / channels
+        let (weight, bias, epsilon) = (weight, bias, epsilon)
         y.values.withUnsafeMutableBufferPointer { v in
-            for t in 0..<tokens {
-                let base = t * channels
-                var sum: Float = 0
-                for c in 0..<channels { sum += v[base + c] }
-                let mean = sum / Float(channels)
-                var squares: Float = 0
-                for c in 0..<channels {
-                    let d = v[base + c] - mean
-                    squares += d * d
+            let v = SendablePointer(v.baseAddress!)
+            parallelFor(tokens, minimumChunk: max(1, (1 << 14) / channels)) { range in
+                for t in range {
+                    let row = v.pointer + t * channels
+                    let mean = Float(rowSum(row, count: channels, center: 0, squared: false)) / Float(channels)
+                    let variance = Float(rowSum(row, count: channels, center: mean, squared: true)) / Float(channels)
+                    let invStd = 1 / (variance + epsilon).squareRoot()
+                    for c in 0..<channels { row[c] = (row[c] - mean) * invStd * weight[c] + bias[c] }
                 }
-                let invStd = 1 / (squares / Float(channels) + epsilon).squareRoot()
-                for c in 0..<channels { v[base + c] = (v[base + c] - mean) * invStd * weight[c] + bias[c] }
             }
         }
         return y

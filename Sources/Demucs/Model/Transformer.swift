@@ -26,9 +26,7 @@ struct Linear: Sendable {
                         c: o.baseAddress!, ldc: outFeatures)
                 }
             }
-            for t in 0..<tokens {
-                for j in 0..<outFeatures { o[t * outFeatures + j] += bias[j] }
-            }
+            addRowBias(bias, to: o.baseAddress!, rows: tokens)
         }
         return Tensor(shape: [tokens, outFeatures], values: out)
     }
@@ -63,8 +61,8 @@ struct MultiheadAttention: Sendable {
                         c: r.baseAddress!, ldc: dim)
                 }
             }
-            for t in 0..<tokens {
-                for j in 0..<dim { r[t * dim + j] += inBias[part * dim + j] }
+            inBias.withUnsafeBufferPointer { b in
+                addRowBias(Array(b[(part * dim)..<((part + 1) * dim)]), to: r.baseAddress!, rows: tokens)
             }
         }
         return result
@@ -156,6 +154,19 @@ func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int) -> Float {
     return total
 }
 
+/// Adds `bias` to each of the `rows` rows of a `[rows, bias.count]` matrix, rows spread
+/// over the cores.
+func addRowBias(_ bias: [Float], to x: UnsafeMutablePointer<Float>, rows: Int) {
+    let width = bias.count
+    let x = SendablePointer(x)
+    parallelFor(rows, minimumChunk: max(1, (1 << 15) / width)) { range in
+        for r in range {
+            let row = x.pointer + r * width
+            for j in 0..<width { row[j] += bias[j] }
+        }
+    }
+}
+
 /// GroupNorm with one group over `[tokens, channels]` (demucs's `MyGroupNorm`): one mean
 /// and variance over everything, then a per-channel affine.
 struct TokenGroupNorm: Sendable {
@@ -169,22 +180,31 @@ struct TokenGroupNorm: Sendable {
 
     func apply(_ x: inout Tensor) {
         let channels = weight.count
+        let tokens = x.count / channels
         let n = Double(x.count)
-        x.values.withUnsafeMutableBufferPointer { v in
-            var sum = 0.0
-            for i in v.indices { sum += Double(v[i]) }
-            let mean = sum / n
-            var squares = 0.0
-            for i in v.indices {
-                let d = Double(v[i]) - mean
-                squares += d * d
+        let (weight, bias) = (weight, bias)
+        x.values.withUnsafeMutableBufferPointer { values in
+            let v = SendablePointer(values.baseAddress!)
+            let chunk = max(1, (1 << 15) / channels)
+            /// Sum over all tokens of a per-token statistic, tokens spread over the cores.
+            func total(_ body: @Sendable (UnsafeMutablePointer<Float>) -> Double) -> Double {
+                let sums = [Double](unsafeUninitializedCapacity: tokens) { t, initialized in
+                    let t = SendablePointer(t.baseAddress!)
+                    parallelFor(tokens, minimumChunk: chunk) { range in
+                        for r in range { t.pointer[r] = body(v.pointer + r * channels) }
+                    }
+                    initialized = tokens
+                }
+                return sums.reduce(0, +)
             }
+            let mean = total { rowSum($0, count: channels, center: 0, squared: false) } / n
+            let squares = total { rowSum($0, count: channels, center: Float(mean), squared: true) }
             let invStd = Float(1 / (squares / n + 1e-5).squareRoot())
             let m = Float(mean)
-            for t in 0..<(v.count / channels) {
-                for c in 0..<channels {
-                    let i = t * channels + c
-                    v[i] = (v[i] - m) * invStd * weight[c] + bias[c]
+            parallelFor(tokens, minimumChunk: chunk) { range in
+                for t in range {
+                    let row = v.pointer + t * channels
+                    for c in 0..<channels { row[c] = (row[c] - m) * invStd * weight[c] + bias[c] }
                 }
             }
         }
@@ -260,9 +280,15 @@ struct TransformerLayer: Sendable {
 private func addScaled(_ y: Tensor, scale: [Float]?, to x: inout Tensor) {
     guard let scale else { return add(y, to: &x) }
     let dim = scale.count
+    let count = x.count / dim
     x.values.withUnsafeMutableBufferPointer { a in
         y.values.withUnsafeBufferPointer { b in
-            for i in a.indices { a[i] += scale[i % dim] * b[i] }
+            let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
+            parallelFor(count, minimumChunk: max(1, (1 << 15) / dim)) { tokens in
+                for t in tokens {
+                    for j in 0..<dim { a.pointer[t * dim + j] += scale[j] * b.pointer[t * dim + j] }
+                }
+            }
         }
     }
 }
