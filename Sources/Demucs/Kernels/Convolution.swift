@@ -58,10 +58,11 @@ struct Conv2d: Sendable {
             weight.withUnsafeBufferPointer { w in
                 input.values.withUnsafeBufferPointer { x in
                     if isPointwise {
+                        if let bias { fillChannels(out.baseAddress!, with: bias, inner: columns) }
                         gemm(
                             m: outChannels, n: columns, k: depth, a: w.baseAddress!, lda: depth,
-                            b: x.baseAddress!, ldb: columns, c: out.baseAddress!, ldc: columns)
-                        if let bias { addChannelBias(bias, to: out, inner: columns) }
+                            b: x.baseAddress!, ldb: columns, beta: bias == nil ? 0 : 1, c: out.baseAddress!,
+                            ldc: columns)
                     } else {
                         convolveTiled(
                             x.baseAddress!, height: height, width: width, weight: w.baseAddress!,
@@ -77,7 +78,8 @@ struct Conv2d: Sendable {
     /// Patch-matrix elements per tile: 2 MB of floats.
     private static let tileBudget = 1 << 19
 
-    /// The im2col + GEMM path, tile by tile; bias added while the tile is in cache.
+    /// The im2col + GEMM path, tile by tile. The bias is written into the output tile and
+    /// the product added to it (beta 1), which spares OpenBLAS its pass scaling C by beta 0.
     private func convolveTiled(
         _ x: UnsafePointer<Float>, height: Int, width: Int, weight: UnsafePointer<Float>,
         into out: UnsafeMutablePointer<Float>
@@ -101,15 +103,12 @@ struct Conv2d: Sendable {
                 let n = rows.count * cols.count
                 im2col(x.pointer, height: height, width: width, rows: rows, cols: cols, into: patches)
                 let first = out.pointer + rows.lowerBound * outWidth + cols.lowerBound
+                if let bias {
+                    for c in 0..<outChannels { (first + c * columns).update(repeating: bias[c], count: n) }
+                }
                 serialGemm(
                     m: outChannels, n: n, k: depth, a: weight.pointer, lda: depth, b: patches, ldb: n,
-                    c: first, ldc: columns)
-                guard let bias else { continue }
-                for c in 0..<outChannels {
-                    let b = bias[c]
-                    let row = first + c * columns
-                    for i in 0..<n { row[i] += b }
-                }
+                    beta: bias == nil ? 0 : 1, c: first, ldc: columns)
             }
         }
     }
@@ -220,6 +219,14 @@ struct ConvTranspose2d: Sendable {
             }
         }
         return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
+    }
+}
+
+/// Fills the `inner` elements of channel `c` with `values[c]`, channels spread over the cores.
+func fillChannels(_ x: UnsafeMutablePointer<Float>, with values: [Float], inner: Int) {
+    let x = SendablePointer(x)
+    parallelFor(values.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
+        for c in channels { (x.pointer + c * inner).update(repeating: values[c], count: inner) }
     }
 }
 

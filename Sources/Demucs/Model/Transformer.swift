@@ -16,20 +16,36 @@ struct Linear: Sendable {
 
     func callAsFunction(_ x: Tensor) -> Tensor {
         let tokens = x.count / inFeatures
-        var out = [Float](repeating: 0, count: tokens * outFeatures)
-        out.withUnsafeMutableBufferPointer { o in
+        let out = [Float](unsafeUninitializedCapacity: tokens * outFeatures) { o, initialized in
             x.values.withUnsafeBufferPointer { a in
                 weight.withUnsafeBufferPointer { w in
-                    gemm(
-                        transposeB: true, m: tokens, n: outFeatures, k: inFeatures,
-                        a: a.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
-                        c: o.baseAddress!, ldc: outFeatures)
+                    biasedProduct(
+                        a.baseAddress!, w.baseAddress!, bias: bias[...], rows: tokens, inFeatures: inFeatures,
+                        into: o.baseAddress!)
                 }
             }
-            addRowBias(bias, to: o.baseAddress!, rows: tokens)
+            initialized = tokens * outFeatures
         }
         return Tensor(shape: [tokens, outFeatures], values: out)
     }
+}
+
+/// `x · wᵀ + bias` for `x` `[rows, inFeatures]` and `w` `[bias.count, inFeatures]`: the
+/// bias is written into every output row and the product added to it (beta 1).
+func biasedProduct(
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: ArraySlice<Float>, rows: Int, inFeatures: Int,
+    into out: UnsafeMutablePointer<Float>
+) {
+    let width = bias.count
+    let o = SendablePointer(out)
+    parallelFor(rows, minimumChunk: max(1, (1 << 15) / width)) { range in
+        bias.withUnsafeBufferPointer { b in
+            for r in range { (o.pointer + r * width).update(from: b.baseAddress!, count: width) }
+        }
+    }
+    gemm(
+        transposeB: true, m: rows, n: width, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
+        beta: 1, c: out, ldc: width)
 }
 
 /// `nn.MultiheadAttention` (packed input projection, batch first) on `[tokens, dim]`.
@@ -51,21 +67,16 @@ struct MultiheadAttention: Sendable {
     /// Projects `x` with rows `part·dim ..< (part+1)·dim` of the packed weight.
     private func project(_ x: Tensor, part: Int) -> [Float] {
         let tokens = x.count / dim
-        var result = [Float](repeating: 0, count: tokens * dim)
-        result.withUnsafeMutableBufferPointer { r in
+        return [Float](unsafeUninitializedCapacity: tokens * dim) { r, initialized in
             x.values.withUnsafeBufferPointer { a in
                 inWeight.withUnsafeBufferPointer { w in
-                    gemm(
-                        transposeB: true, m: tokens, n: dim, k: dim,
-                        a: a.baseAddress!, lda: dim, b: w.baseAddress! + part * dim * dim, ldb: dim,
-                        c: r.baseAddress!, ldc: dim)
+                    biasedProduct(
+                        a.baseAddress!, w.baseAddress! + part * dim * dim, bias: inBias[(part * dim)..<((part + 1) * dim)],
+                        rows: tokens, inFeatures: dim, into: r.baseAddress!)
                 }
             }
-            inBias.withUnsafeBufferPointer { b in
-                addRowBias(Array(b[(part * dim)..<((part + 1) * dim)]), to: r.baseAddress!, rows: tokens)
-            }
+            initialized = tokens * dim
         }
-        return result
     }
 
     /// Attends from `query` tokens to `keyValue` tokens.
@@ -153,19 +164,6 @@ func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int) -> Float {
         total += row[j]
     }
     return total
-}
-
-/// Adds `bias` to each of the `rows` rows of a `[rows, bias.count]` matrix, rows spread
-/// over the cores.
-func addRowBias(_ bias: [Float], to x: UnsafeMutablePointer<Float>, rows: Int) {
-    let width = bias.count
-    let x = SendablePointer(x)
-    parallelFor(rows, minimumChunk: max(1, (1 << 15) / width)) { range in
-        for r in range {
-            let row = x.pointer + r * width
-            for j in 0..<width { row[j] += bias[j] }
-        }
-    }
 }
 
 /// GroupNorm with one group over `[tokens, channels]` (demucs's `MyGroupNorm`): one mean
