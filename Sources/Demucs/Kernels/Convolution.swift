@@ -187,9 +187,7 @@ struct ConvTranspose2d: Sendable {
         let outWidth = (width - 1) * stride.width + kernel.width
         let taps = kernel.height * kernel.width
         let columns = height * width
-        var cols = [Float](repeating: 0, count: outChannels * taps * columns)
-        var output = [Float](repeating: 0, count: outChannels * outHeight * outWidth)
-        cols.withUnsafeMutableBufferPointer { col in
+        var cols = [Float](unsafeUninitializedCapacity: outChannels * taps * columns) { col, initialized in
             weight.withUnsafeBufferPointer { w in
                 input.values.withUnsafeBufferPointer { x in
                     gemm(
@@ -198,24 +196,32 @@ struct ConvTranspose2d: Sendable {
                         c: col.baseAddress!, ldc: columns)
                 }
             }
+            initialized = outChannels * taps * columns
+        }
+        var output = [Float](repeating: 0, count: outChannels * outHeight * outWidth)
+        let (kernel, stride, bias) = (kernel, stride, bias)
+        cols.withUnsafeMutableBufferPointer { col in
             output.withUnsafeMutableBufferPointer { out in
-                for co in 0..<outChannels {
-                    for kh in 0..<kernel.height {
-                        for kw in 0..<kernel.width {
-                            let src = ((co * kernel.height + kh) * kernel.width + kw) * columns
-                            for ih in 0..<height {
-                                let orow = (co * outHeight + ih * stride.height + kh) * outWidth + kw
-                                let srow = src + ih * width
-                                if stride.width == 1 {
-                                    for iw in 0..<width { out[orow + iw] += col[srow + iw] }
-                                } else {
-                                    for iw in 0..<width { out[orow + iw * stride.width] += col[srow + iw] }
+                let (col, out) = (SendablePointer(col.baseAddress!), SendablePointer(out.baseAddress!))
+                // col2im: each output channel gathers its own taps, so channels run in parallel.
+                parallelFor(outChannels, minimumChunk: 1) { channels in
+                    for co in channels {
+                        for kh in 0..<kernel.height {
+                            for kw in 0..<kernel.width {
+                                let src = col.pointer + ((co * kernel.height + kh) * kernel.width + kw) * columns
+                                for ih in 0..<height {
+                                    let orow = out.pointer + (co * outHeight + ih * stride.height + kh) * outWidth + kw
+                                    let srow = src + ih * width
+                                    for iw in 0..<width { orow[iw * stride.width] += srow[iw] }
                                 }
                             }
                         }
+                        if let bias {
+                            let plane = out.pointer + co * outHeight * outWidth
+                            for i in 0..<(outHeight * outWidth) { plane[i] += bias[co] }
+                        }
                     }
                 }
-                if let bias { addChannelBias(bias, to: out, inner: outHeight * outWidth) }
             }
         }
         return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
@@ -227,18 +233,5 @@ func fillChannels(_ x: UnsafeMutablePointer<Float>, with values: [Float], inner:
     let x = SendablePointer(x)
     parallelFor(values.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
         for c in channels { (x.pointer + c * inner).update(repeating: values[c], count: inner) }
-    }
-}
-
-/// Adds `bias[c]` to each of the `inner` elements of channel `c`, channels spread over
-/// the cores.
-func addChannelBias(_ bias: [Float], to x: UnsafeMutableBufferPointer<Float>, inner: Int) {
-    let x = SendablePointer(x.baseAddress!)
-    parallelFor(bias.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
-        for c in channels {
-            let b = bias[c]
-            let row = x.pointer + c * inner
-            for i in 0..<inner { row[i] += b }
-        }
     }
 }

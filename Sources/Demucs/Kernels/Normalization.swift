@@ -158,23 +158,34 @@ func glu(_ x: Tensor) -> Tensor {
     return Tensor(shape: shape, values: out)
 }
 
-/// Multiplies channel `c` (the leading dimension) by `scale[c]`, in place.
-func scaleChannels(_ x: inout Tensor, by scale: [Float]) {
+/// `x += scale[c] · y` for each channel `c` of the leading dimension (a LayerScaled
+/// residual), channels spread over the cores.
+func addScaledChannels(_ y: Tensor, scale: [Float], to x: inout Tensor) {
+    precondition(x.count == y.count, "adding \(y.shape) to \(x.shape)")
     let inner = x.count / scale.count
-    x.values.withUnsafeMutableBufferPointer { v in
-        for c in 0..<scale.count {
-            let s = scale[c]
-            for i in (c * inner)..<((c + 1) * inner) { v[i] *= s }
+    x.values.withUnsafeMutableBufferPointer { a in
+        y.values.withUnsafeBufferPointer { b in
+            let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
+            parallelFor(scale.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
+                for c in channels {
+                    let (s, row, other) = (scale[c], a.pointer + c * inner, b.pointer + c * inner)
+                    for i in 0..<inner { row[i] += s * other[i] }
+                }
+            }
         }
     }
 }
 
-/// Elementwise `x += y`.
+/// Elementwise `x += y`, spread over the cores.
 func add(_ y: Tensor, to x: inout Tensor) {
     precondition(x.count == y.count, "adding \(y.shape) to \(x.shape)")
+    let count = x.count
     x.values.withUnsafeMutableBufferPointer { a in
         y.values.withUnsafeBufferPointer { b in
-            for i in a.indices { a[i] += b[i] }
+            let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
+            parallelFor(count, minimumChunk: 1 << 15) { range in
+                for i in range { a.pointer[i] += b.pointer[i] }
+            }
         }
     }
 }

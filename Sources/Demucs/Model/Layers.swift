@@ -48,9 +48,7 @@ struct DConv: Sendable {
             gelu(&y)
             y = block.pointwise(y)
             block.norm2.apply(&y, batch: rows)
-            y = glu(y)
-            scaleChannels(&y, by: block.scale)
-            add(y, to: &x)
+            addScaledChannels(glu(y), scale: block.scale, to: &x)
         }
         return x
     }
