@@ -178,6 +178,11 @@ struct ConvTranspose2d: Sendable {
     }
 
     /// Applies the transposed convolution to `[inChannels, height, width]` (or `[inChannels, width]`).
+    ///
+    /// Input positions are taken a tile at a time (bands of input rows, or stretches of
+    /// a 1-D input): one product gives the tile's contributions for every output channel
+    /// and tap (~2 MB), scattered into the output before the next tile, instead of one
+    /// patch matrix for the whole input (88 MB in the last decoder layer).
     func callAsFunction(_ input: Tensor) -> Tensor {
         let isOneD = input.shape.count == 2
         let height = isOneD ? 1 : input.shape[1]
@@ -187,45 +192,64 @@ struct ConvTranspose2d: Sendable {
         let outWidth = (width - 1) * stride.width + kernel.width
         let taps = kernel.height * kernel.width
         let columns = height * width
-        var cols = [Float](unsafeUninitializedCapacity: outChannels * taps * columns) { col, initialized in
-            weight.withUnsafeBufferPointer { w in
-                input.values.withUnsafeBufferPointer { x in
-                    gemm(
-                        transposeA: true, m: outChannels * taps, n: columns, k: inChannels,
-                        a: w.baseAddress!, lda: outChannels * taps, b: x.baseAddress!, ldb: columns,
-                        c: col.baseAddress!, ldc: columns)
-                }
-            }
-            initialized = outChannels * taps * columns
-        }
+        let perTile = max(1, Self.tileBudget / (outChannels * taps))
+        let (tileRows, tileWidth) =
+            height > 1 ? (max(1, min(height, perTile / width)), width) : (1, min(width, perTile))
         var output = [Float](repeating: 0, count: outChannels * outHeight * outWidth)
-        let (kernel, stride, bias) = (kernel, stride, bias)
-        cols.withUnsafeMutableBufferPointer { col in
-            output.withUnsafeMutableBufferPointer { out in
-                let (col, out) = (SendablePointer(col.baseAddress!), SendablePointer(out.baseAddress!))
-                // col2im: each output channel gathers its own taps, so channels run in parallel.
-                parallelFor(outChannels, minimumChunk: 1) { channels in
-                    for co in channels {
-                        for kh in 0..<kernel.height {
-                            for kw in 0..<kernel.width {
-                                let src = col.pointer + ((co * kernel.height + kh) * kernel.width + kw) * columns
-                                for ih in 0..<height {
-                                    let orow = out.pointer + (co * outHeight + ih * stride.height + kh) * outWidth + kw
-                                    let srow = src + ih * width
-                                    for iw in 0..<width { orow[iw * stride.width] += srow[iw] }
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * taps * tileRows * tileWidth)
+        defer { cols.deallocate() }
+        let (kernel, stride, outChannels) = (kernel, stride, outChannels)
+        weight.withUnsafeBufferPointer { w in
+            input.values.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { out in
+                    let (col, out) = (SendablePointer(cols), SendablePointer(out.baseAddress!))
+                    for rowStart in Swift.stride(from: 0, to: height, by: tileRows) {
+                        for colStart in Swift.stride(from: 0, to: width, by: tileWidth) {
+                            let rows = rowStart..<min(height, rowStart + tileRows)
+                            let cols = colStart..<min(width, colStart + tileWidth)
+                            let n = rows.count * cols.count
+                            gemm(
+                                transposeA: true, m: outChannels * taps, n: n, k: inChannels,
+                                a: w.baseAddress!, lda: outChannels * taps,
+                                b: x.baseAddress! + rowStart * width + colStart, ldb: columns,
+                                c: col.pointer, ldc: n)
+                            // col2im: each output channel gathers its own taps, so channels run in parallel.
+                            parallelFor(outChannels, minimumChunk: 1) { channels in
+                                for co in channels {
+                                    for kh in 0..<kernel.height {
+                                        for kw in 0..<kernel.width {
+                                            let src = col.pointer + ((co * kernel.height + kh) * kernel.width + kw) * n
+                                            for (r, ih) in rows.enumerated() {
+                                                let orow = out.pointer
+                                                    + (co * outHeight + ih * stride.height + kh) * outWidth + kw
+                                                let srow = src + r * cols.count - cols.lowerBound
+                                                for iw in cols { orow[iw * stride.width] += srow[iw] }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
-                        if let bias {
-                            let plane = out.pointer + co * outHeight * outWidth
-                            for i in 0..<(outHeight * outWidth) { plane[i] += bias[co] }
-                        }
+                    }
+                }
+            }
+        }
+        if let bias {
+            output.withUnsafeMutableBufferPointer { out in
+                let out = SendablePointer(out.baseAddress!)
+                let plane = outHeight * outWidth
+                parallelFor(outChannels, minimumChunk: 1) { channels in
+                    for co in channels {
+                        for i in 0..<plane { out.pointer[co * plane + i] += bias[co] }
                     }
                 }
             }
         }
         return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
     }
+
+    /// Contribution-matrix elements per tile: 2 MB of floats.
+    private static let tileBudget = 1 << 19
 }
 
 /// Fills the `inner` elements of channel `c` with `values[c]`, channels spread over the cores.
