@@ -7,6 +7,9 @@ struct Demixer: ParsableCommand {
         commandName: "demixer",
         abstract: "Separate songs into stems with HT Demucs and mix them live.",
         version: "0.1.0",
-        subcommands: [PlayCommand.self, SeparateCommand.self, MixCommand.self, WeightsCommand.self, CacheCommand.self],
+        subcommands: [
+            PlayCommand.self, SeparateCommand.self, MixCommand.self, WeightsCommand.self, CacheCommand.self,
+            BenchCommand.self,
+        ],
         defaultSubcommand: PlayCommand.self)
 }

@@ -39,6 +39,12 @@ struct Conv2d: Sendable {
 
     /// Applies the convolution to `input` of shape `[inChannels, height, width]`
     /// (or `[inChannels, width]`), returning the same rank.
+    ///
+    /// A 1×1 convolution is one product over the input itself. Wider kernels build their
+    /// patch matrix a tile of output positions at a time (rows of the output, or stretches
+    /// of a 1-D output) in a per-thread buffer of ~2 MB that stays in cache, so no
+    /// full-size patch matrix (up to 300 MB for the decoder's 3×3 rewrite) is allocated,
+    /// and tiles run on all cores.
     func callAsFunction(_ input: Tensor) -> Tensor {
         let isOneD = input.shape.count == 2
         let height = isOneD ? 1 : input.shape[1]
@@ -47,62 +53,99 @@ struct Conv2d: Sendable {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
         let columns = outHeight * outWidth
         let depth = inChannels * kernel.height * kernel.width
-        var output = [Float](repeating: 0, count: outChannels * columns)
         let isPointwise = kernel == (1, 1) && stride == (1, 1) && padding == (0, 0)
-        output.withUnsafeMutableBufferPointer { out in
+        let output = [Float](unsafeUninitializedCapacity: outChannels * columns) { out, initialized in
             weight.withUnsafeBufferPointer { w in
-                if isPointwise {
-                    input.values.withUnsafeBufferPointer { x in
+                input.values.withUnsafeBufferPointer { x in
+                    if isPointwise {
+                        if let bias { fillChannels(out.baseAddress!, with: bias, inner: columns) }
                         gemm(
-                            m: outChannels, n: columns, k: depth,
-                            a: w.baseAddress!, lda: depth, b: x.baseAddress!, ldb: columns,
-                            c: out.baseAddress!, ldc: columns)
-                    }
-                } else {
-                    var patches = [Float](repeating: 0, count: depth * columns)
-                    patches.withUnsafeMutableBufferPointer { col in
-                        input.values.withUnsafeBufferPointer { x in
-                            im2col(x, height: height, width: width, into: col)
-                        }
-                        gemm(
-                            m: outChannels, n: columns, k: depth,
-                            a: w.baseAddress!, lda: depth, b: UnsafePointer(col.baseAddress!), ldb: columns,
-                            c: out.baseAddress!, ldc: columns)
+                            m: outChannels, n: columns, k: depth, a: w.baseAddress!, lda: depth,
+                            b: x.baseAddress!, ldb: columns, beta: bias == nil ? 0 : 1, c: out.baseAddress!,
+                            ldc: columns)
+                    } else {
+                        convolveTiled(
+                            x.baseAddress!, height: height, width: width, weight: w.baseAddress!,
+                            into: out.baseAddress!)
                     }
                 }
             }
-            if let bias { addChannelBias(bias, to: out, inner: columns) }
+            initialized = outChannels * columns
         }
         return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
     }
 
-    /// Lays out every receptive field as a column: row `(c, kh, kw)`, column `(oh, ow)`.
-    private func im2col(
-        _ x: UnsafeBufferPointer<Float>, height: Int, width: Int, into col: UnsafeMutableBufferPointer<Float>
+    /// Patch-matrix elements per tile: 2 MB of floats.
+    private static let tileBudget = 1 << 19
+
+    /// The im2col + GEMM path, tile by tile. The bias is written into the output tile and
+    /// the product added to it (beta 1), which spares OpenBLAS its pass scaling C by beta 0.
+    private func convolveTiled(
+        _ x: UnsafePointer<Float>, height: Int, width: Int, weight: UnsafePointer<Float>,
+        into out: UnsafeMutablePointer<Float>
     ) {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
+        let columns = outHeight * outWidth
+        let depth = inChannels * kernel.height * kernel.width
+        // Tiles are bands of whole output rows, or stretches of the single row of a 1-D output.
+        let perTile = max(1, Self.tileBudget / depth)
+        let (tileRows, tileWidth) =
+            outHeight > 1 ? (max(1, min(outHeight, perTile / outWidth)), outWidth) : (1, min(outWidth, perTile))
+        let rowTiles = (outHeight + tileRows - 1) / tileRows
+        let widthTiles = (outWidth + tileWidth - 1) / tileWidth
+        let (x, weight, out) = (SendablePointer(x), SendablePointer(weight), SendablePointer(out))
+        parallelFor(rowTiles * widthTiles, minimumChunk: 1) { tiles in
+            let patches = UnsafeMutablePointer<Float>.allocate(capacity: depth * tileRows * tileWidth)
+            defer { patches.deallocate() }
+            for tile in tiles {
+                let rows = (tile / widthTiles * tileRows)..<min(outHeight, (tile / widthTiles + 1) * tileRows)
+                let cols = (tile % widthTiles * tileWidth)..<min(outWidth, (tile % widthTiles + 1) * tileWidth)
+                let n = rows.count * cols.count
+                im2col(x.pointer, height: height, width: width, rows: rows, cols: cols, into: patches)
+                let first = out.pointer + rows.lowerBound * outWidth + cols.lowerBound
+                if let bias {
+                    for c in 0..<outChannels { (first + c * columns).update(repeating: bias[c], count: n) }
+                }
+                serialGemm(
+                    m: outChannels, n: n, k: depth, a: weight.pointer, lda: depth, b: patches, ldb: n,
+                    beta: bias == nil ? 0 : 1, c: first, ldc: columns)
+            }
+        }
+    }
+
+    /// Lays out the receptive fields of output rows `rows` × columns `cols` (`cols` spans
+    /// the full width whenever `rows` has more than one row) as the columns of a
+    /// `[depth, rows·cols]` matrix: row `(c, kh, kw)`, zero where the kernel hangs over
+    /// the padding.
+    private func im2col(
+        _ x: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>, cols: Range<Int>,
+        into col: UnsafeMutablePointer<Float>
+    ) {
+        let n = rows.count * cols.count
         var row = 0
         for c in 0..<inChannels {
             for kh in 0..<kernel.height {
                 for kw in 0..<kernel.width {
-                    let rowBase = row * outHeight * outWidth
-                    for oh in 0..<outHeight {
+                    let shift = kw * dilation.width - padding.width
+                    for (r, oh) in rows.enumerated() {
+                        let dst = col + row * n + r * cols.count
                         let ih = oh * stride.height + kh * dilation.height - padding.height
-                        let dst = rowBase + oh * outWidth
-                        guard ih >= 0 && ih < height else { continue }
-                        let src = (c * height + ih) * width
-                        let shift = kw * dilation.width - padding.width
+                        guard ih >= 0 && ih < height else {
+                            dst.update(repeating: 0, count: cols.count)
+                            continue
+                        }
+                        let src = x + (c * height + ih) * width
                         if stride.width == 1 {
-                            let lo = max(0, -shift)
-                            let hi = min(outWidth, width - shift)
-                            if lo < hi {
-                                (col.baseAddress! + dst + lo).update(
-                                    from: x.baseAddress! + src + lo + shift, count: hi - lo)
-                            }
+                            // Valid outputs: 0 ≤ ow + shift < width.
+                            let lo = min(max(cols.lowerBound, -shift), cols.upperBound)
+                            let hi = max(min(cols.upperBound, width - shift), lo)
+                            dst.update(repeating: 0, count: lo - cols.lowerBound)
+                            (dst + lo - cols.lowerBound).update(from: src + lo + shift, count: hi - lo)
+                            (dst + hi - cols.lowerBound).update(repeating: 0, count: cols.upperBound - hi)
                         } else {
-                            for ow in 0..<outWidth {
+                            for ow in cols {
                                 let iw = ow * stride.width + shift
-                                if iw >= 0 && iw < width { col[dst + ow] = x[src + iw] }
+                                dst[ow - cols.lowerBound] = iw >= 0 && iw < width ? src[iw] : 0
                             }
                         }
                     }
@@ -135,6 +178,11 @@ struct ConvTranspose2d: Sendable {
     }
 
     /// Applies the transposed convolution to `[inChannels, height, width]` (or `[inChannels, width]`).
+    ///
+    /// Input positions are taken a tile at a time (bands of input rows, or stretches of
+    /// a 1-D input): one product gives the tile's contributions for every output channel
+    /// and tap (~2 MB), scattered into the output before the next tile, instead of one
+    /// patch matrix for the whole input (88 MB in the last decoder layer).
     func callAsFunction(_ input: Tensor) -> Tensor {
         let isOneD = input.shape.count == 2
         let height = isOneD ? 1 : input.shape[1]
@@ -144,46 +192,70 @@ struct ConvTranspose2d: Sendable {
         let outWidth = (width - 1) * stride.width + kernel.width
         let taps = kernel.height * kernel.width
         let columns = height * width
-        var cols = [Float](repeating: 0, count: outChannels * taps * columns)
+        let perTile = max(1, Self.tileBudget / (outChannels * taps))
+        let (tileRows, tileWidth) =
+            height > 1 ? (max(1, min(height, perTile / width)), width) : (1, min(width, perTile))
         var output = [Float](repeating: 0, count: outChannels * outHeight * outWidth)
-        cols.withUnsafeMutableBufferPointer { col in
-            weight.withUnsafeBufferPointer { w in
-                input.values.withUnsafeBufferPointer { x in
-                    gemm(
-                        transposeA: true, m: outChannels * taps, n: columns, k: inChannels,
-                        a: w.baseAddress!, lda: outChannels * taps, b: x.baseAddress!, ldb: columns,
-                        c: col.baseAddress!, ldc: columns)
-                }
-            }
-            output.withUnsafeMutableBufferPointer { out in
-                for co in 0..<outChannels {
-                    for kh in 0..<kernel.height {
-                        for kw in 0..<kernel.width {
-                            let src = ((co * kernel.height + kh) * kernel.width + kw) * columns
-                            for ih in 0..<height {
-                                let orow = (co * outHeight + ih * stride.height + kh) * outWidth + kw
-                                let srow = src + ih * width
-                                if stride.width == 1 {
-                                    for iw in 0..<width { out[orow + iw] += col[srow + iw] }
-                                } else {
-                                    for iw in 0..<width { out[orow + iw * stride.width] += col[srow + iw] }
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * taps * tileRows * tileWidth)
+        defer { cols.deallocate() }
+        let (kernel, stride, outChannels) = (kernel, stride, outChannels)
+        weight.withUnsafeBufferPointer { w in
+            input.values.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { out in
+                    let (col, out) = (SendablePointer(cols), SendablePointer(out.baseAddress!))
+                    for rowStart in Swift.stride(from: 0, to: height, by: tileRows) {
+                        for colStart in Swift.stride(from: 0, to: width, by: tileWidth) {
+                            let rows = rowStart..<min(height, rowStart + tileRows)
+                            let cols = colStart..<min(width, colStart + tileWidth)
+                            let n = rows.count * cols.count
+                            gemm(
+                                transposeA: true, m: outChannels * taps, n: n, k: inChannels,
+                                a: w.baseAddress!, lda: outChannels * taps,
+                                b: x.baseAddress! + rowStart * width + colStart, ldb: columns,
+                                c: col.pointer, ldc: n)
+                            // col2im: each output channel gathers its own taps, so channels run in parallel.
+                            parallelFor(outChannels, minimumChunk: 1) { channels in
+                                for co in channels {
+                                    for kh in 0..<kernel.height {
+                                        for kw in 0..<kernel.width {
+                                            let src = col.pointer + ((co * kernel.height + kh) * kernel.width + kw) * n
+                                            for (r, ih) in rows.enumerated() {
+                                                let orow = out.pointer
+                                                    + (co * outHeight + ih * stride.height + kh) * outWidth + kw
+                                                let srow = src + r * cols.count - cols.lowerBound
+                                                for iw in cols { orow[iw * stride.width] += srow[iw] }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
-                if let bias { addChannelBias(bias, to: out, inner: outHeight * outWidth) }
+            }
+        }
+        if let bias {
+            output.withUnsafeMutableBufferPointer { out in
+                let out = SendablePointer(out.baseAddress!)
+                let plane = outHeight * outWidth
+                parallelFor(outChannels, minimumChunk: 1) { channels in
+                    for co in channels {
+                        for i in 0..<plane { out.pointer[co * plane + i] += bias[co] }
+                    }
+                }
             }
         }
         return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
     }
+
+    /// Contribution-matrix elements per tile: 2 MB of floats.
+    private static let tileBudget = 1 << 19
 }
 
-/// Adds `bias[c]` to each of the `inner` elements of channel `c`.
-func addChannelBias(_ bias: [Float], to x: UnsafeMutableBufferPointer<Float>, inner: Int) {
-    for c in 0..<bias.count {
-        let b = bias[c]
-        let base = c * inner
-        for i in 0..<inner { x[base + i] += b }
+/// Fills the `inner` elements of channel `c` with `values[c]`, channels spread over the cores.
+func fillChannels(_ x: UnsafeMutablePointer<Float>, with values: [Float], inner: Int) {
+    let x = SendablePointer(x)
+    parallelFor(values.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
+        for c in channels { (x.pointer + c * inner).update(repeating: values[c], count: inner) }
     }
 }

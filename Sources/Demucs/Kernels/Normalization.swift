@@ -11,40 +11,77 @@ struct GroupNorm: Sendable {
     let bias: [Float]
     var epsilon: Float = 1e-5
 
+    /// Normalises `x` in place. Three passes over rows `(channel, batch index)` spread
+    /// over the cores: row sums, sums of squares about the group mean (two passes, as
+    /// the reference, for accuracy), then the affine.
     func apply(_ x: inout Tensor, batch: Int = 1) {
         let channels = weight.count
         precondition(x.count % (channels * batch) == 0, "group norm of \(channels) channels on \(x.shape)")
         let inner = x.count / (channels * batch)
         let perGroup = channels / groups
-        let n = Double(perGroup * inner)
-        x.values.withUnsafeMutableBufferPointer { v in
-            for b in 0..<batch {
-                for g in 0..<groups {
-                    var sum = 0.0
-                    for c in (g * perGroup)..<((g + 1) * perGroup) {
-                        let base = (c * batch + b) * inner
-                        for i in 0..<inner { sum += Double(v[base + i]) }
+        let rows = channels * batch
+        let count = Double(perGroup * inner)
+        let chunk = max(1, (1 << 15) / max(inner, 1))
+        /// Statistic index of row `r = c·batch + b`: `b·groups + c / perGroup`.
+        @Sendable func statistic(_ r: Int) -> Int { (r % batch) * groups + (r / batch) / perGroup }
+        x.values.withUnsafeMutableBufferPointer { values in
+            let v = SendablePointer(values.baseAddress!)
+            func perRow(_ body: @Sendable (UnsafeMutablePointer<Float>, Int) -> Double) -> [Double] {
+                let totals = [Double](unsafeUninitializedCapacity: rows) { t, initialized in
+                    let t = SendablePointer(t.baseAddress!)
+                    parallelFor(rows, minimumChunk: chunk) { range in
+                        for r in range { t.pointer[r] = body(v.pointer + r * inner, r) }
                     }
-                    let mean = sum / n
-                    var squares = 0.0
-                    for c in (g * perGroup)..<((g + 1) * perGroup) {
-                        let base = (c * batch + b) * inner
-                        for i in 0..<inner {
-                            let d = Double(v[base + i]) - mean
-                            squares += d * d
-                        }
-                    }
-                    let invStd = 1 / (squares / n + Double(epsilon)).squareRoot()
-                    for c in (g * perGroup)..<((g + 1) * perGroup) {
-                        let scale = Float(invStd) * weight[c]
-                        let shift = bias[c] - Float(mean) * scale
-                        let base = (c * batch + b) * inner
-                        for i in 0..<inner { v[base + i] = v[base + i] * scale + shift }
-                    }
+                    initialized = rows
+                }
+                var grouped = [Double](repeating: 0, count: batch * groups)
+                for r in 0..<rows { grouped[statistic(r)] += totals[r] }
+                return grouped
+            }
+            let means = perRow { row, _ in rowSum(row, count: inner, center: 0, squared: false) }.map { $0 / count }
+            let variances = perRow { row, r in
+                rowSum(row, count: inner, center: Float(means[statistic(r)]), squared: true) / count
+            }
+            let weight = weight
+            let bias = bias
+            let epsilon = Double(epsilon)
+            parallelFor(rows, minimumChunk: chunk) { range in
+                for r in range {
+                    let c = r / batch
+                    let s = statistic(r)
+                    let scale = Float(1 / (variances[s] + epsilon).squareRoot()) * weight[c]
+                    let shift = bias[c] - Float(means[s]) * scale
+                    mapSIMD8(v.pointer + r * inner, count: inner) { $0 * scale + shift }
                 }
             }
         }
     }
+}
+
+/// The sum of `row` (or of its squared deviations from `center`), in float SIMD lanes
+/// over blocks of 1024 and in double across blocks.
+@inline(__always)
+func rowSum(_ row: UnsafeMutablePointer<Float>, count: Int, center: Float, squared: Bool) -> Double {
+    let raw = UnsafeRawPointer(row)
+    var total = 0.0
+    var i = 0
+    while i < count {
+        let end = min(count, i + 1024)
+        var lanes = SIMD8<Float>(repeating: 0)
+        while i + 8 <= end {
+            let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - center
+            lanes += squared ? d * d : d
+            i += 8
+        }
+        var rest: Float = 0
+        while i < end {
+            let d = row[i] - center
+            rest += squared ? d * d : d
+            i += 1
+        }
+        total += Double(lanes.sum() + rest)
+    }
+    return total
 }
 
 /// `nn.LayerNorm` over the last dimension of `[tokens, channels]`.
@@ -53,23 +90,22 @@ struct LayerNorm: Sendable {
     let bias: [Float]
     var epsilon: Float = 1e-5
 
+    /// Normalises each token, tokens spread over the cores.
     func callAsFunction(_ x: Tensor) -> Tensor {
         var y = x
         let channels = weight.count
         let tokens = x.count / channels
+        let (weight, bias, epsilon) = (weight, bias, epsilon)
         y.values.withUnsafeMutableBufferPointer { v in
-            for t in 0..<tokens {
-                let base = t * channels
-                var sum: Float = 0
-                for c in 0..<channels { sum += v[base + c] }
-                let mean = sum / Float(channels)
-                var squares: Float = 0
-                for c in 0..<channels {
-                    let d = v[base + c] - mean
-                    squares += d * d
+            let v = SendablePointer(v.baseAddress!)
+            parallelFor(tokens, minimumChunk: max(1, (1 << 14) / channels)) { range in
+                for t in range {
+                    let row = v.pointer + t * channels
+                    let mean = Float(rowSum(row, count: channels, center: 0, squared: false)) / Float(channels)
+                    let variance = Float(rowSum(row, count: channels, center: mean, squared: true)) / Float(channels)
+                    let invStd = 1 / (variance + epsilon).squareRoot()
+                    for c in 0..<channels { row[c] = (row[c] - mean) * invStd * weight[c] + bias[c] }
                 }
-                let invStd = 1 / (squares / Float(channels) + epsilon).squareRoot()
-                for c in 0..<channels { v[base + c] = (v[base + c] - mean) * invStd * weight[c] + bias[c] }
             }
         }
         return y
@@ -122,23 +158,34 @@ func glu(_ x: Tensor) -> Tensor {
     return Tensor(shape: shape, values: out)
 }
 
-/// Multiplies channel `c` (the leading dimension) by `scale[c]`, in place.
-func scaleChannels(_ x: inout Tensor, by scale: [Float]) {
+/// `x += scale[c] · y` for each channel `c` of the leading dimension (a LayerScaled
+/// residual), channels spread over the cores.
+func addScaledChannels(_ y: Tensor, scale: [Float], to x: inout Tensor) {
+    precondition(x.count == y.count, "adding \(y.shape) to \(x.shape)")
     let inner = x.count / scale.count
-    x.values.withUnsafeMutableBufferPointer { v in
-        for c in 0..<scale.count {
-            let s = scale[c]
-            for i in (c * inner)..<((c + 1) * inner) { v[i] *= s }
+    x.values.withUnsafeMutableBufferPointer { a in
+        y.values.withUnsafeBufferPointer { b in
+            let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
+            parallelFor(scale.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
+                for c in channels {
+                    let (s, row, other) = (scale[c], a.pointer + c * inner, b.pointer + c * inner)
+                    for i in 0..<inner { row[i] += s * other[i] }
+                }
+            }
         }
     }
 }
 
-/// Elementwise `x += y`.
+/// Elementwise `x += y`, spread over the cores.
 func add(_ y: Tensor, to x: inout Tensor) {
     precondition(x.count == y.count, "adding \(y.shape) to \(x.shape)")
+    let count = x.count
     x.values.withUnsafeMutableBufferPointer { a in
         y.values.withUnsafeBufferPointer { b in
-            for i in a.indices { a[i] += b[i] }
+            let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
+            parallelFor(count, minimumChunk: 1 << 15) { range in
+                for i in range { a.pointer[i] += b.pointer[i] }
+            }
         }
     }
 }

@@ -1,8 +1,18 @@
 import Dispatch
 import Foundation
+import Synchronization
 
-/// Threads used for the element-wise kernels (BLAS picks its own).
-let computeThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// Threads used by the kernels; all cores unless set.
+private let computeThreadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+/// Threads used by the kernels.
+var computeThreads: Int { computeThreadCount.load(ordering: .relaxed) }
+
+/// Sets how many threads separation uses (matrix products and element-wise kernels);
+/// all cores unless set.
+public func setComputeThreadCount(_ count: Int) {
+    computeThreadCount.store(max(1, count), ordering: .relaxed)
+}
 
 /// Splits `0..<count` into one contiguous range per compute thread (fewer when the work
 /// is small) and runs `body` on them concurrently.

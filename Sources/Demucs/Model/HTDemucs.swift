@@ -18,9 +18,18 @@ public struct HTDemucs: Sendable {
     /// Builds the model described by `config` from `tensors`, checking that every tensor
     /// the architecture needs is present with its shape and that none is left over.
     public init(config: HTDemucsConfig, tensors: [String: Tensor]) throws {
+        try self.init(config: config, reader: ParameterReader(tensors: tensors))
+    }
+
+    /// A model of `config` with deterministic random weights, for benchmarks where no
+    /// checkpoint is installed (speed hardly depends on the weights).
+    public init(config: HTDemucsConfig, randomSeed: UInt64) throws {
+        try self.init(config: config, reader: ParameterReader(randomSeed: randomSeed))
+    }
+
+    private init(config: HTDemucsConfig, reader p: ParameterReader) throws {
         try config.validate()
         self.config = config
-        let p = ParameterReader(tensors: tensors)
         let sourceCount = config.sources.count
         var chin = config.audioChannels
         var chinZ = 2 * chin
@@ -98,11 +107,15 @@ public struct HTDemucs: Sendable {
     ///
     /// Shorter segments are zero-padded to the training length and cropped back, as demucs
     /// does. `trace`, when given, receives every intermediate by name, for bisecting a
-    /// divergence from the reference layer by layer.
-    public func separate(segment mix: Tensor, trace: ((String, Tensor) -> Void)? = nil) throws -> Tensor {
+    /// divergence from the reference layer by layer; `clock`, when given, accumulates the
+    /// time of each stage.
+    public func separate(
+        segment mix: Tensor, trace: ((String, Tensor) -> Void)? = nil, clock: StageClock? = nil
+    ) throws -> Tensor {
         guard mix.shape.count == 2, mix.shape[0] == config.audioChannels else {
             throw DemucsError.wrongChannelCount(expected: config.audioChannels, got: mix.shape.first ?? 0)
         }
+        _ = largeBuffersReused
         let originalLength = mix.shape[1]
         var input = mix
         if config.useTrainSegment && originalLength < config.segmentLength {
@@ -111,11 +124,10 @@ public struct HTDemucs: Sendable {
         let length = input.shape[1]
         let spectrogram = Spectrogram(fftSize: config.nfft)
 
-        var x = spectrogram.forward(input)
+        var x = timed(clock, "stft") { spectrogram.forward(input) }
         trace?("spec", x)
-        let spectralStats = normalize(&x)
         var xt = input
-        let temporalStats = normalize(&xt)
+        let (spectralStats, temporalStats) = timed(clock, "stft") { (normalize(&x), normalize(&xt)) }
         trace?("encoder.0.in", x)
         trace?("tencoder.0.in", xt)
 
@@ -124,10 +136,10 @@ public struct HTDemucs: Sendable {
         var timeLengths: [Int] = []
         for index in 0..<config.depth {
             timeLengths.append(xt.shape[1])
-            xt = timeEncoder[index](xt)
+            xt = timed(clock, "encoder") { timeEncoder[index](xt) }
             timeSkips.append(xt)
             trace?("tencoder.\(index).out", xt)
-            x = encoder[index](x)
+            x = timed(clock, "encoder") { encoder[index](x) }
             trace?("encoder.\(index).out", x)
             if index == 0, let frequencyEmbedding {
                 addFrequencyEmbedding(frequencyEmbedding, to: &x)
@@ -138,47 +150,49 @@ public struct HTDemucs: Sendable {
 
         if let transformer {
             if let upsampler {
-                x = upsampler.spectral(x)
-                xt = upsampler.temporal(xt)
+                (x, xt) = timed(clock, "transformer") { (upsampler.spectral(x), upsampler.temporal(xt)) }
                 trace?("channel_upsampler.out", x)
                 trace?("channel_upsampler_t.out", xt)
             }
-            (x, xt) = transformer(spectral: x, temporal: xt)
+            (x, xt) = timed(clock, "transformer") { transformer(spectral: x, temporal: xt) }
             trace?("crosstransformer.out0", x)
             trace?("crosstransformer.out1", xt)
             if let downsampler {
-                x = downsampler.spectral(x)
-                xt = downsampler.temporal(xt)
+                (x, xt) = timed(clock, "transformer") { (downsampler.spectral(x), downsampler.temporal(xt)) }
                 trace?("channel_downsampler.out", x)
                 trace?("channel_downsampler_t.out", xt)
             }
         }
 
         for index in 0..<config.depth {
-            x = decoder[index](x, skip: skips.removeLast(), length: 0)
+            x = timed(clock, "decoder") { decoder[index](x, skip: skips.removeLast(), length: 0) }
             trace?("decoder.\(index).out0", x)
-            xt = timeDecoder[index](xt, skip: timeSkips.removeLast(), length: timeLengths.removeLast())
+            xt = timed(clock, "decoder") {
+                timeDecoder[index](xt, skip: timeSkips.removeLast(), length: timeLengths.removeLast())
+            }
             trace?("tdecoder.\(index).out0", xt)
         }
 
-        denormalize(&x, spectralStats)
-        denormalize(&xt, temporalStats)
-        let channels = config.audioChannels
-        let sourceSpectrum = 2 * channels * spectrogram.bins * x.shape[2]
-        var out = [Float](repeating: 0, count: sourceCount * channels * originalLength)
-        for s in 0..<sourceCount {
-            let spectrum = Tensor(
-                shape: [2 * channels, spectrogram.bins, x.shape[2]],
-                values: Array(x.values[(s * sourceSpectrum)..<((s + 1) * sourceSpectrum)]))
-            let wave = spectrogram.inverse(spectrum, length: length)
-            for c in 0..<channels {
-                let row = (s * channels + c)
-                for i in 0..<originalLength {
-                    out[row * originalLength + i] = wave.values[c * length + i] + xt.values[row * length + i]
+        return timed(clock, "istft") {
+            denormalize(&x, spectralStats)
+            denormalize(&xt, temporalStats)
+            let channels = config.audioChannels
+            let sourceSpectrum = 2 * channels * spectrogram.bins * x.shape[2]
+            var out = [Float](repeating: 0, count: sourceCount * channels * originalLength)
+            for s in 0..<sourceCount {
+                let spectrum = Tensor(
+                    shape: [2 * channels, spectrogram.bins, x.shape[2]],
+                    values: Array(x.values[(s * sourceSpectrum)..<((s + 1) * sourceSpectrum)]))
+                let wave = spectrogram.inverse(spectrum, length: length)
+                for c in 0..<channels {
+                    let row = (s * channels + c)
+                    for i in 0..<originalLength {
+                        out[row * originalLength + i] = wave.values[c * length + i] + xt.values[row * length + i]
+                    }
                 }
             }
+            return Tensor(shape: [sourceCount, channels, originalLength], values: out)
         }
-        return Tensor(shape: [sourceCount, channels, originalLength], values: out)
     }
 
     private func addFrequencyEmbedding(_ table: Tensor, to x: inout Tensor) {

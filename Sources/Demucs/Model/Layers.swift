@@ -38,9 +38,8 @@ struct DConv: Sendable {
         }
     }
 
-    /// `x` is `[C, F, T]` (rows = F) or `[C, T]` (rows = 1).
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        var x = x
+    /// Adds the branch to `x`, in place: `[C, F, T]` (rows = F) or `[C, T]` (rows = 1).
+    func apply(to x: inout Tensor) {
         let rows = x.shape.count == 3 ? x.shape[1] : 1
         for block in blocks {
             var y = block.dilated(x)
@@ -48,11 +47,8 @@ struct DConv: Sendable {
             gelu(&y)
             y = block.pointwise(y)
             block.norm2.apply(&y, batch: rows)
-            y = glu(y)
-            scaleChannels(&y, by: block.scale)
-            add(y, to: &x)
+            addScaledChannels(glu(y), scale: block.scale, to: &x)
         }
-        return x
     }
 }
 
@@ -118,7 +114,7 @@ struct EncoderLayer: Sendable {
         var y = conv(x)
         norm1?.apply(&y)
         gelu(&y)
-        if let dconv { y = dconv(y) }
+        dconv?.apply(to: &y)
         var z = rewrite(y)
         norm2?.apply(&z)
         return glu(z)
@@ -173,15 +169,15 @@ struct DecoderLayer: Sendable {
         dconv = config.dconvMode & 2 != 0 ? DConv(p, "\(prefix).dconv", channels: inChannels, config: config) : nil
     }
 
-    /// Returns the layer output and the pre-transposed-conv activation (`pre` in demucs).
-    /// `length` is the time length the matching encoder layer received (time axis only).
-    func callAsFunction(_ input: Tensor, skip: Tensor, length: Int) -> Tensor {
-        var x = input
-        add(skip, to: &x)
+    /// Returns the layer output. `length` is the time length the matching encoder layer
+    /// received (time axis only). The skip is consumed: the sum is formed in its buffer.
+    func callAsFunction(_ input: Tensor, skip: consuming Tensor, length: Int) -> Tensor {
+        var x = consume skip
+        add(input, to: &x)
         var y = rewrite(x)
         norm1?.apply(&y)
         y = glu(y)
-        if let dconv { y = dconv(y) }
+        dconv?.apply(to: &y)
         var z = convTranspose(y)
         norm2?.apply(&z)
         switch axis {

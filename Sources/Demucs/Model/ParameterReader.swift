@@ -5,6 +5,8 @@
 /// a checkpoint of another model is reported in full rather than at its first mismatch.
 final class ParameterReader {
     private let tensors: [String: Tensor]
+    /// Set when the reader makes up weights instead of reading them.
+    private var generator: SplitMix64?
     private var used: Set<String> = []
     private(set) var problems: [String] = []
 
@@ -12,9 +14,16 @@ final class ParameterReader {
         self.tensors = tensors
     }
 
+    /// A reader that answers every request with deterministic random values.
+    init(randomSeed: UInt64) {
+        tensors = [:]
+        generator = SplitMix64(seed: randomSeed)
+    }
+
     /// The tensor called `name`, which must have `shape`; zeros (and a recorded problem) otherwise.
     func tensor(_ name: String, _ shape: [Int]) -> Tensor {
         used.insert(name)
+        if generator != nil { return randomTensor(name, shape) }
         guard let found = tensors[name] else {
             problems.append("missing tensor '\(name)' of shape \(shape)")
             return Tensor(zeros: shape)
@@ -24,6 +33,23 @@ final class ParameterReader {
             return Tensor(zeros: shape)
         }
         return found
+    }
+
+    /// Values shaped like PyTorch's default initialisation: weights uniform in ±1/√fan-in,
+    /// norm gains near 1, small biases and LayerScales, so activations stay in range.
+    private func randomTensor(_ name: String, _ shape: [Int]) -> Tensor {
+        let count = shape.reduce(1, *)
+        let isMatrix = shape.count >= 2
+        let (center, radius): (Float, Float) =
+            if isMatrix && name.hasSuffix("embedding.weight") { (0, 1) }
+            else if isMatrix { (0, 1 / Float(shape.dropFirst().reduce(1, *)).squareRoot()) }
+            else if name.hasSuffix(".scale") { (0.1, 0.01) }
+            else if name.hasSuffix("weight") { (1, 0.1) }
+            else { (0, 0.05) }
+        let values = (0..<count).map { _ in
+            center + radius * (2 * Float(generator!.next() >> 40) / Float(1 << 24) - 1)
+        }
+        return Tensor(shape: shape, values: values)
     }
 
     /// The names present in the checkpoint that the model never asked for.

@@ -88,9 +88,11 @@ public struct Separator: Sendable {
 
     /// Separates `mix` (`[channels, frames]`) on the calling thread, calling `onSpan` with
     /// each finished span in order and `onProgress` after each segment. Throws
-    /// `SeparationCancelled` when `isCancelled` turns true between segments.
+    /// `SeparationCancelled` when `isCancelled` turns true between segments. `clock`,
+    /// when given, accumulates the time of each stage.
     public func run(
         mix: Tensor,
+        clock: StageClock? = nil,
         isCancelled: () -> Bool = { false },
         onProgress: (SeparationProgress) -> Void = { _ in },
         onSpan: (StemSpan) -> Void
@@ -108,14 +110,16 @@ public struct Separator: Sendable {
         while passes.contains(where: { round < $0.offsets.count }) {
             for p in passes.indices where round < passes[p].offsets.count {
                 if isCancelled() { throw SeparationCancelled() }
-                let chunk = try passes[p].separateChunk(round, mix: mix, model: bag.models[passes[p].model])
-                passes[p].accumulate(chunk, round: round)
-                let finished = passes[p].finalize(round: round)
-                combiner.receive(finished, pass: p)
+                let chunk = try passes[p].separateChunk(
+                    round, mix: mix, model: bag.models[passes[p].model], clock: clock)
+                timed(clock, "overlap-add") {
+                    passes[p].accumulate(chunk, round: round)
+                    combiner.receive(passes[p].finalize(round: round), pass: p)
+                }
                 done += 1
             }
             round += 1
-            for span in combiner.emitReady() { onSpan(span) }
+            for span in timed(clock, "overlap-add", { combiner.emitReady() }) { onSpan(span) }
             onProgress(SeparationProgress(segmentsDone: done, segmentsTotal: total, framesFinished: combiner.emitted))
         }
     }
@@ -212,13 +216,13 @@ struct Pass {
 
     /// Runs the model on chunk `index`: the segment-long window centred on the chunk
     /// (real audio around it where there is some, zeros beyond the track), trimmed back.
-    func separateChunk(_ index: Int, mix: Tensor, model: HTDemucs) throws -> Tensor {
+    func separateChunk(_ index: Int, mix: Tensor, model: HTDemucs, clock: StageClock? = nil) throws -> Tensor {
         let offset = offsets[index]
         let chunkLength = min(segment, virtualLength - offset)
         let delta = segment - chunkLength
         let start = offset - delta / 2 - delay
         let window = windowOfMix(mix, start: start, count: segment)
-        let out = try model.separate(segment: window)
+        let out = try model.separate(segment: window, clock: clock)
         let rows = out.shape[0] * out.shape[1]
         var trimmed = [Float](repeating: 0, count: rows * chunkLength)
         for r in 0..<rows {

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Demucs
+import Foundation
+import Synchronization
+
+/// `demixer bench`: times the official-size HT Demucs over a stretch of audio and prints
+/// the real-time factor, a per-stage breakdown, GEMM throughput, peak memory and load time.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time separation with the official htdemucs configuration.")
+
+    @Option(help: ArgumentHelp(
+        "An htdemucs model file; without one, random weights of the official configuration.", valueName: "path"))
+    var weights: String?
+
+    @Option(help: ArgumentHelp(
+        "Raw little-endian float32 stereo input, planar [2, frames]; without one, synthetic audio.", valueName: "path"))
+    var input: String?
+
+    @Option(help: "Seconds of synthetic audio.")
+    var seconds = 60.0
+
+    @Option(help: "Threads for BLAS and the element-wise kernels.")
+    var threads = 2
+
+    @Option(help: "Overlap between consecutive segments.")
+    var overlap = 0.25
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (0..<1).contains(overlap) else { throw ValidationError("--overlap must be at least 0 and below 1") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            setComputeThreadCount(threads)
+            let started = Date()
+            let model: HTDemucs
+            do {
+                if let weights {
+                    model = try HTDemucs.load(contentsOf: URL(fileURLWithPath: weights))
+                } else {
+                    model = try HTDemucs(config: .officialHTDemucs, randomSeed: 1)
+                }
+            } catch {
+                throw Failure(message: "\(weights ?? "random weights"): \(error)", status: ExitStatus.missingWeights)
+            }
+            let loadSeconds = Date().timeIntervalSince(started)
+            let mix = try input.map(readPlanarStereo) ?? syntheticMix(seconds: seconds, sampleRate: model.config.sampleRate)
+            let duration = Double(mix.shape[1]) / Double(model.config.sampleRate)
+
+            var options = SeparationOptions()
+            options.overlap = overlap
+            let separator = try Separator(bag: ModelBag(model), options: options)
+            let clock = StageClock()
+            let flopsBefore = gemmFlopCount.load(ordering: .relaxed)
+            let separationStart = Date()
+            var firstSpan: Double?
+            var segments = 0
+            var stems = HeldStems(sources: model.sourceCount, channels: mix.shape[0], frames: mix.shape[1])
+            try separator.run(
+                mix: mix, clock: clock, onProgress: { segments = $0.segmentsDone },
+                onSpan: { span in
+                    if firstSpan == nil { firstSpan = Date().timeIntervalSince(separationStart) }
+                    stems.store(span)
+                })
+            let separationSeconds = Date().timeIntervalSince(separationStart)
+            let flops = Double(gemmFlopCount.load(ordering: .relaxed) - flopsBefore)
+            let report = Report(
+                audioSeconds: duration, threads: threads, segments: segments, loadSeconds: loadSeconds,
+                separationSeconds: separationSeconds, firstSpanSeconds: firstSpan ?? 0,
+                gemmGFLOP: flops / 1e9, stages: clock.seconds, peakRSSMB: peakResidentMegabytes(),
+                checksum: stems.checksum)
+            print(json ? report.json : report.table)
+        }
+    }
+}
+
+/// What one benchmark run measured.
+private struct Report {
+    let audioSeconds: Double
+    let threads: Int
+    let segments: Int
+    let loadSeconds: Double
+    let separationSeconds: Double
+    let firstSpanSeconds: Double
+    let gemmGFLOP: Double
+    let stages: [String: Double]
+    let peakRSSMB: Double
+    let checksum: Double
+
+    /// Real-time factor with loading included, as the issue defines it.
+    var rtf: Double { (loadSeconds + separationSeconds) / audioSeconds }
+    var gemmRate: Double { gemmGFLOP / separationSeconds }
+
+    static let stageOrder = ["stft", "encoder", "transformer", "decoder", "istft", "overlap-add"]
+
+    var table: String {
+        var lines = [
+            String(format: "audio           %.1f s, %d segments, %d threads", audioSeconds, segments, threads),
+            String(format: "load            %.3f s", loadSeconds),
+            String(format: "separation      %.2f s (first span after %.2f s)", separationSeconds, firstSpanSeconds),
+            String(format: "RTF             %.3f (load included)", rtf),
+            String(format: "GEMM            %.0f GFLOP, %.1f GFLOP/s over the whole separation", gemmGFLOP, gemmRate),
+            String(format: "peak RSS        %.0f MB", peakRSSMB),
+        ]
+        let accounted = stages.values.reduce(0, +)
+        for name in Self.stageOrder {
+            let t = stages[name] ?? 0
+            lines.append("  " + name.padding(toLength: 13, withPad: " ", startingAt: 0) + String(format: " %7.2f s  %5.1f %%", t, 100 * t / separationSeconds))
+        }
+        lines.append("  other        " + String(format: " %7.2f s", separationSeconds - accounted))
+        return lines.joined(separator: "\n")
+    }
+
+    var json: String {
+        let object: [String: Any] = [
+            "audio_seconds": audioSeconds, "threads": threads, "segments": segments, "load_seconds": loadSeconds,
+            "separation_seconds": separationSeconds, "first_span_seconds": firstSpanSeconds, "rtf": rtf,
+            "gemm_gflop": gemmGFLOP, "gemm_gflops_per_second": gemmRate, "peak_rss_mb": peakRSSMB,
+            "stages": stages, "checksum": checksum,
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The separated track as a player would hold it: 16-bit samples, half the memory of
+/// floats (a 4-minute song's four stereo stems take 170 MB instead of 340 MB).
+private struct HeldStems {
+    let channels: Int
+    let frames: Int
+    var samples: [[Int16]]
+    /// Sum of |sample| over everything stored, to show that the runs computed the same thing.
+    var checksum = 0.0
+
+    init(sources: Int, channels: Int, frames: Int) {
+        self.channels = channels
+        self.frames = frames
+        samples = [[Int16]](repeating: [Int16](repeating: 0, count: channels * frames), count: sources)
+    }
+
+    mutating func store(_ span: StemSpan) {
+        for (s, stem) in span.stems.enumerated() {
+            for c in 0..<channels {
+                for i in 0..<span.frameCount {
+                    let value = stem.values[c * span.frameCount + i]
+                    checksum += Double(abs(value))
+                    samples[s][c * frames + span.start + i] = Int16(max(-1, min(1, value)) * 32767)
+                }
+            }
+        }
+    }
+}
+
+/// A deterministic, music-like test signal: a few detuned partials with a beat and noise.
+private func syntheticMix(seconds: Double, sampleRate: Int) -> Tensor {
+    let frames = Int(seconds * Double(sampleRate))
+    var values = [Float](repeating: 0, count: 2 * frames)
+    var noise: UInt32 = 12345
+    for i in 0..<frames {
+        let t = Float(i) / Float(sampleRate)
+        noise = noise &* 1_664_525 &+ 1_013_904_223
+        let hiss = (Float(noise >> 8) / Float(1 << 24) - 0.5) * 0.05
+        let beat = expf(-8 * (t.truncatingRemainder(dividingBy: 0.5)))
+        let tone = 0.3 * sinf(2 * .pi * 110 * t) + 0.2 * sinf(2 * .pi * 220.5 * t) + 0.1 * sinf(2 * .pi * 659 * t)
+        values[i] = tone + beat * hiss * 8
+        values[frames + i] = 0.9 * tone + hiss
+    }
+    return Tensor(shape: [2, frames], values: values)
+}
+
+/// Reads `[2, frames]` float32 samples written by `scripts/bench_pytorch.py`.
+private func readPlanarStereo(_ path: String) throws -> Tensor {
+    guard let data = FileManager.default.contents(atPath: path), data.count % 8 == 0, !data.isEmpty else {
+        throw Failure(message: "\(path): expected raw float32 stereo samples", status: ExitStatus.unreadableInput)
+    }
+    let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    return Tensor(shape: [2, values.count / 2], values: values)
+}
+
+/// Peak resident set size of this process so far, in MB.
+private func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+extension HTDemucsConfig {
+    /// The configuration of the official `htdemucs` checkpoint (955717e8).
+    static var officialHTDemucs: HTDemucsConfig {
+        var config = HTDemucsConfig(sources: ["drums", "bass", "other", "vocals"])
+        config.segment = Segment(numerator: 39, denominator: 5)
+        config.dconvMode = 3
+        config.bottomChannels = 512
+        return config
+    }
+}
