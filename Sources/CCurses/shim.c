@@ -1,5 +1,6 @@
 #include "CCurses.h"
 #include <pthread.h>
+#include <poll.h>
 #include <langinfo.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -172,3 +173,9 @@ int ccurses_take_suspend_request(void) {
 // even from a thread that blocks SIGTSTP, and never comes back to our own handler.
 // Sent to this thread, so the stop happens before raise returns.
 void ccurses_suspend_self(void) { raise(SIGSTOP); }
+
+int ccurses_terminal_gone(void) {
+    struct pollfd input = {.fd = STDIN_FILENO, .events = POLLIN, .revents = 0};
+    if (poll(&input, 1, 0) < 0) return 0;
+    return (input.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}

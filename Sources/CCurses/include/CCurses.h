@@ -57,6 +57,9 @@ void ccurses_arm_emergency_restore(void);
 /// Puts back the previous signal handlers and disarms the emergency restore.
 void ccurses_remove_handlers(void);
 /// The pending termination signal (SIGINT, SIGTERM, SIGHUP) or 0.
+/// Whether the terminal went away (hang-up, closed pty): then input never comes again.
+int ccurses_terminal_gone(void);
+
 int ccurses_termination_signal(void);
 /// Whether Ctrl-Z was pressed since the last call (clears the flag).
 int ccurses_take_suspend_request(void);

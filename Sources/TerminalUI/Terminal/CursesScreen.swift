@@ -58,7 +58,7 @@ final class CursesScreen: TerminalDevice {
         switch status {
         case OK: return Self.characterEvent(code)
         case KEY_CODE_YES: return functionKeyEvent(Int32(code))
-        default: return nil
+        default: return ccurses_terminal_gone() != 0 ? .terminate : nil
         }
     }
 
