@@ -22,17 +22,28 @@ struct PlayCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let config = try Config.load()
-            let loaded = try model.load(config: config)
-            let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
-            let session = PlayerSession(
-                track: track, model: loaded, device: device ?? config.device, seekStep: config.seekStep)
+            let controller: any PlayerController
+            var session: PlayerSession?
+            var openingFailure: Failure?
             do {
-                try TerminalApp.run(controller: session, theme: theme ?? config.theme)
+                let loaded = try model.load(config: config)
+                let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
+                session = PlayerSession(
+                    track: track, model: loaded, device: device ?? config.device, seekStep: config.seekStep)
+                controller = session!
+            } catch let failure as Failure {
+                openingFailure = failure
+                controller = NoticeController(fileName: URL(fileURLWithPath: file).lastPathComponent, message: failure.message)
+            }
+            do {
+                try TerminalApp.run(controller: controller, theme: theme ?? config.theme)
             } catch {
-                session.handle(.quit)
+                session?.handle(.quit)
                 throw Failure(message: "cannot open the terminal: \(error)", status: ExitStatus.usage)
             }
-            if !session.snapshot().shouldQuit { session.handle(.quit) }
+            if let session, !session.snapshot().shouldQuit { session.handle(.quit) }
+            // Shown on screen; repeated in full once the terminal is back, with its status.
+            if let openingFailure { throw openingFailure }
         }
     }
 }

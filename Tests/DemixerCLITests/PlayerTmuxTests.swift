@@ -158,3 +158,19 @@ import Testing
         return best?.lag
     }
 }
+
+extension PlayerTmuxTests {
+    @Test(.enabled(if: hasTmux, "tmux is not installed"))
+    func aSongThatCannotBeOpenedIsReportedInThePlayer() throws {
+        let dir = try TemporaryDirectory()
+        let command = """
+            \(CLI.executable.path) \(dir.path("missing.wav")) --weights \(CLI.smallModel.path); echo "STATUS $?"; sleep 60
+            """
+        let session = try Session(command: command)
+        let screen = try session.waitFor(seconds: 20) { $0.contains("missing.wav:") }
+        #expect(screen.contains("missing.wav:"), "the reason should be on the status line:\n\(screen)")
+        try session.send("q")
+        let ended = try session.waitFor(seconds: 10) { $0.contains("STATUS") }
+        #expect(ended.contains("STATUS 66"))
+    }
+}
