@@ -57,8 +57,14 @@ def run_torch(args):
 
 
 def child(command, env):
+    """Runs one side; adds the CPU seconds it used (user + system), which a loaded
+    machine distorts less than wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return report
 
 
 def main():
@@ -99,7 +105,7 @@ def main():
 
     print()
     print(f"{'':22}{'demixer':>10}{'pytorch':>10}")
-    for key in ["load_seconds", "separation_seconds", "rtf", "peak_rss_mb"]:
+    for key in ["load_seconds", "separation_seconds", "rtf", "cpu_seconds", "peak_rss_mb"]:
         t = f"{best(torch_runs, key):10.3f}" if torch_runs else f"{'-':>10}"
         print(f"{key:22}{best(swift_runs, key):10.3f}{t}")
     stages = swift_runs[-1]["stages"]
@@ -108,6 +114,8 @@ def main():
     if torch_runs:
         ratios = [t["rtf"] / s["rtf"] for s, t in zip(swift_runs, torch_runs)]
         print("speed-up (PyTorch RTF / demixer RTF, per round): " + ", ".join(f"{x:.2f}x" for x in ratios))
+        cpu = [t["cpu_seconds"] / s["cpu_seconds"] for s, t in zip(swift_runs, torch_runs)]
+        print("CPU-time ratio (PyTorch / demixer, per round): " + ", ".join(f"{x:.2f}x" for x in cpu))
         print(f"output checksum sum|x|: demixer {swift_runs[-1]['checksum']:.6g}, "
               f"pytorch {torch_runs[-1]['checksum']:.6g}")
 

@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds of synthetic audio.")
     var seconds = 60.0
 
-    @Option(help: "Threads for BLAS and the element-wise kernels.")
+    @Option(help: "Threads for the matrix products and the element-wise kernels.")
     var threads = 2
 
     @Option(help: "Overlap between consecutive segments.")

@@ -75,7 +75,8 @@ func serialGemm(
         alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// A pointer handed to the workers of a split product, each touching its own slab.
+/// A pointer handed to the workers of `parallelFor` or of a split product, each
+/// touching its own part of the buffer.
 struct SendablePointer<Pointee>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Pointee>
     init(_ pointer: UnsafeMutablePointer<Pointee>) { self.pointer = pointer }

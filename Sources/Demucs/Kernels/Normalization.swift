@@ -115,9 +115,9 @@ struct LayerNorm: Sendable {
 /// Exact (erf-based) GELU, in place.
 func gelu(_ x: inout Tensor) {
     x.values.withUnsafeMutableBufferPointer { v in
-        let shared = SharedBuffer(v)
+        let shared = SendablePointer(v.baseAddress!)
         parallelFor(v.count, minimumChunk: 1 << 15) { range in
-            mapSIMD8(shared.base + range.lowerBound, count: range.count) { a in
+            mapSIMD8(shared.pointer + range.lowerBound, count: range.count) { a in
                 0.5 * a * (1 + fastErf(a * 0.707_106_781_186_547_52))
             }
         }
@@ -132,15 +132,13 @@ func glu(_ x: Tensor) -> Tensor {
     var shape = x.shape
     shape[0] = half
     let count = half * inner
-    var out = [Float](repeating: 0, count: count)
-    x.values.withUnsafeBufferPointer { v in
-        out.withUnsafeMutableBufferPointer { o in
-            let input = SharedBuffer(UnsafeMutableBufferPointer(mutating: v))
-            let shared = SharedBuffer(o)
+    let out = [Float](unsafeUninitializedCapacity: count) { o, initialized in
+        x.values.withUnsafeBufferPointer { v in
+            let (input, output) = (SendablePointer(v.baseAddress!), SendablePointer(o.baseAddress!))
             parallelFor(count, minimumChunk: 1 << 15) { range in
-                let gate = input.base + count + range.lowerBound
-                let value = input.base + range.lowerBound
-                let result = shared.base + range.lowerBound
+                let gate = input.pointer + count + range.lowerBound
+                let value = input.pointer + range.lowerBound
+                let result = output.pointer + range.lowerBound
                 var i = 0
                 while i + 8 <= range.count {
                     let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
@@ -154,6 +152,7 @@ func glu(_ x: Tensor) -> Tensor {
                 }
             }
         }
+        initialized = count
     }
     return Tensor(shape: shape, values: out)
 }

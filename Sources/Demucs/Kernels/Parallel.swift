@@ -17,8 +17,8 @@ public func setComputeThreadCount(_ count: Int) {
 /// Splits `0..<count` into one contiguous range per compute thread (fewer when the work
 /// is small) and runs `body` on them concurrently.
 ///
-/// Element-wise work (softmax, GELU, norms, im2col) would otherwise run on one core
-/// while BLAS uses all of them.
+/// Everything between matrix products (softmax, GELU, norms, im2col) goes through
+/// here, so that no core idles while another works.
 func parallelFor(_ count: Int, minimumChunk: Int = 4096, _ body: @Sendable (Range<Int>) -> Void) {
     let chunks = min(computeThreads, max(1, count / max(minimumChunk, 1)))
     if chunks <= 1 {
@@ -29,15 +29,5 @@ func parallelFor(_ count: Int, minimumChunk: Int = 4096, _ body: @Sendable (Rang
         let start = count * chunk / chunks
         let end = count * (chunk + 1) / chunks
         body(start..<end)
-    }
-}
-
-/// A mutable buffer shared by the workers of `parallelFor`, each writing its own range.
-struct SharedBuffer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Float>
-    init(_ buffer: UnsafeMutableBufferPointer<Float>) { base = buffer.baseAddress! }
-    subscript(i: Int) -> Float {
-        get { base[i] }
-        nonmutating set { base[i] = newValue }
     }
 }

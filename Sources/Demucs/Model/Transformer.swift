@@ -81,8 +81,9 @@ struct MultiheadAttention: Sendable {
 
     /// Attends from `query` tokens to `keyValue` tokens.
     ///
-    /// Each (head, block of queries) is an independent task on one core: its score block stays in cache through the scaled product,
-    /// the softmax and the product with the values, and no core waits on another.
+    /// Each (head, block of queries) is an independent task on one core: its score block
+    /// stays in cache through the scaled product, the softmax and the product with the
+    /// values, and no core waits on another.
     func callAsFunction(query: Tensor, keyValue: Tensor) -> Tensor {
         let queries = query.count / dim
         let keys = keyValue.count / dim
