@@ -91,6 +91,7 @@ public struct HTDemucsConfig: Sendable, Equatable {
         if !cac { throw unsupported("cac=False (masking/Wiener output)") }
         if !rewrite { throw unsupported("rewrite=False") }
         if !multiFreqs.isEmpty { throw unsupported("multi_freqs") }
+        if contextEnc != 0 { throw unsupported("context_enc=\(contextEnc) (a wider encoder rewrite conv)") }
         if let channelsTime, channelsTime != channels { throw unsupported("channels_time different from channels") }
         if tLayers > 0 {
             if tEmb != "sin" { throw unsupported("t_emb=\(tEmb)") }
