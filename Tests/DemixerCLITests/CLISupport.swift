@@ -32,22 +32,9 @@ enum CLI {
     ]
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRun {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }
-            .merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIRun(
-            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-            errors: String(decoding: errors, as: UTF8.self))
+        let merged = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(environment) { $1 }
+        let result = try spawn([executable.path] + arguments, environment: merged)
+        return CLIRun(status: result.status, output: result.output, errors: result.errors)
     }
 }
 

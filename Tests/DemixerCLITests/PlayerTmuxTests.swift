@@ -32,16 +32,7 @@ import Testing
 
         @discardableResult
         static func tmux(_ arguments: [String], capture: Bool = true) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["tmux"] + arguments
-            let out = Pipe()
-            process.standardOutput = capture ? out : FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = capture ? out.fileHandleForReading.readDataToEndOfFile() : Data()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            try spawn(["tmux"] + arguments, capture: capture).output
         }
     }
 
@@ -119,11 +110,7 @@ import Testing
             try session.send("C-c")
         } else {
             let signal = interruption == "SIGTERM" ? "-TERM" : "-HUP"
-            let kill = Process()
-            kill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            kill.arguments = ["pkill", signal, "-f", "restore-\(interruption).wav"]
-            try kill.run()
-            kill.waitUntilExit()
+            _ = try spawn(["pkill", signal, "-f", "restore-\(interruption).wav"])
         }
         let ended = try session.waitFor(seconds: 20) { $0.contains("STATUS") }
         #expect(ended.contains("STATUS"), "the player did not stop on \(interruption):\n\(ended)")
