@@ -84,17 +84,18 @@ final class LocalHTTPServer {
         let words = String(decoding: line, as: UTF8.self).split(separator: " ")
         guard let index = words.firstIndex(of: "port"), index + 1 < words.count, let port = Int(words[index + 1]) else {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = waitpid(process.processIdentifier, nil, 0)
             throw ServerDidNotStart(output: String(decoding: line, as: UTF8.self))
         }
         baseURL = URL(string: "http://127.0.0.1:\(port)/")!
     }
 
     /// SIGKILL, because the test runner's threads block SIGTERM and a child
-    /// inherits that mask.
+    /// inherits that mask. Reaped with `waitpid`: `Process.waitUntilExit` can miss the
+    /// exit when many tests spawn processes at once.
     func stop() {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = waitpid(process.processIdentifier, nil, 0)
     }
 
     struct ServerDidNotStart: Error, CustomStringConvertible {
