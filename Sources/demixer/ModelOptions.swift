@@ -77,7 +77,10 @@ struct LoadedModel {
     let identity: String
     let cache: StemCache?
 
-    func cacheKey(for track: Track) -> CacheKey {
+    /// The cache key of `track` (a hash of all its audio), or nil with `--no-cache`;
+    /// computed once per track and handed to the lookup and the store.
+    func cacheKey(for track: Track) -> CacheKey? {
+        guard cache != nil else { return nil }
         let frames = track.mix.shape[1]
         let channels = (0..<track.mix.shape[0]).map { Array(track.mix.values[($0 * frames)..<(($0 + 1) * frames)]) }
         return CacheKey(
@@ -85,11 +88,11 @@ struct LoadedModel {
             overlap: separator.options.overlap, shifts: separator.options.shifts)
     }
 
-    /// Stems cached for `track` by an earlier run, if any; a damaged entry is reported
+    /// Stems cached under `key` by an earlier run, if any; a damaged entry is reported
     /// and treated as absent (it is recomputed).
-    func cachedStems(for track: Track) -> Stems? {
-        guard let cache else { return nil }
-        switch cache.load(cacheKey(for: track)) {
+    func cachedStems(_ key: CacheKey?) -> Stems? {
+        guard let cache, let key else { return nil }
+        switch cache.load(key) {
         case .hit(let cached): return Stems(names: cached.sources, samples: cached.stems)
         case .miss: return nil
         case .discarded(let reason):
@@ -98,13 +101,13 @@ struct LoadedModel {
         }
     }
 
-    /// Saves `stems` for `track`; a failure only costs the next run time, so it warns.
-    func cache(_ stems: Stems, for track: Track) {
-        guard let cache else { return }
+    /// Saves `stems` of `track` under `key`; a failure only costs the next run time, so it warns.
+    func cache(_ stems: Stems, of track: Track, key: CacheKey?) {
+        guard let cache, let key else { return }
         do {
             let entry = try CachedStems(
                 sources: stems.names, sampleRate: separator.bag.sampleRate, trackName: track.name, stems: stems.samples)
-            try cache.store(entry, for: cacheKey(for: track))
+            try cache.store(entry, for: key)
         } catch {
             printError("demixer: warning: could not cache the stems: \(error)")
         }
@@ -112,12 +115,13 @@ struct LoadedModel {
 
     /// The stems of `track`: from the cache, or separated (with progress) and cached.
     func stems(for track: Track) throws -> Stems {
-        if let cached = cachedStems(for: track) {
+        let key = cacheKey(for: track)
+        if let cached = cachedStems(key) {
             printError("\(track.name): stems from the cache")
             return cached
         }
         let stems = try separateTrack(track, with: separator, progress: ProgressReporter(label: track.name))
-        cache(stems, for: track)
+        cache(stems, of: track, key: key)
         return stems
     }
 }

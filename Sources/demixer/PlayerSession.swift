@@ -3,6 +3,7 @@ import Demucs
 import Foundation
 import Mixing
 import Playback
+import StemCache
 import TerminalUI
 
 /// The player behind the terminal mixer: it separates the track on a background queue
@@ -57,7 +58,8 @@ final class PlayerSession: PlayerController {
         controls = MixerControls(state: mix, playing: true)
         engine = PlaybackEngine(store: store, controls: controls)
 
-        if let cached = model.cachedStems(for: track) {
+        let key = model.cacheKey(for: track)
+        if let cached = model.cachedStems(key) {
             store.append(start: 0, frames: store.frameCount, stems: cached.samples)
             progress.withLock {
                 $0.fraction = 1
@@ -65,7 +67,7 @@ final class PlayerSession: PlayerController {
             }
             separation = SeparationHandle()
         } else {
-            separation = Self.startSeparation(track: track, model: model, into: store, progress: progress)
+            separation = Self.startSeparation(track: track, model: model, cacheKey: key, into: store, progress: progress)
         }
         engine.start(device: device)
     }
@@ -129,7 +131,7 @@ final class PlayerSession: PlayerController {
     /// Separates on a background queue into `store`, reporting to `progress`, and caches
     /// the stems once the whole track is done.
     private static func startSeparation(
-        track: Track, model: LoadedModel, into store: StemStore, progress: Guarded<SeparationState>
+        track: Track, model: LoadedModel, cacheKey: CacheKey?, into store: StemStore, progress: Guarded<SeparationState>
     ) -> SeparationHandle {
         let (normalised, mean, std) = track.normalisedMix()
         let duration = track.duration
@@ -145,16 +147,10 @@ final class PlayerSession: PlayerController {
                 }
             },
             onSpan: { span in
-                store.append(
-                    start: span.start, frames: span.frameCount,
-                    stems: span.stems.map { stem in
-                        (0..<stem.shape[0]).map { c in
-                            stem.values[(c * span.frameCount)..<((c + 1) * span.frameCount)].map { $0 * std + mean }
-                        }
-                    })
+                store.append(start: span.start, frames: span.frameCount, stems: span.denormalised(mean: mean, std: std))
             },
             onFinish: { error in
-                if error == nil { model.cache(Stems(names: sources, samples: store.separatedStems()), for: track) }
+                if error == nil { model.cache(Stems(names: sources, samples: store.separatedStems()), of: track, key: cacheKey) }
                 progress.withLock {
                     $0.isDone = error == nil
                     if let error, !(error is SeparationCancelled) { $0.failure = "separation failed: \(error)" }

@@ -62,11 +62,9 @@ func separateTrack(_ track: Track, with separator: Separator, progress: Progress
             mix: normalised,
             onProgress: { progress?.update(fraction: $0.fraction, audioSeconds: track.duration, elapsed: Date().timeIntervalSince(started)) },
             onSpan: { span in
-                for s in 0..<names.count {
+                for (s, stem) in span.denormalised(mean: mean, std: std).enumerated() {
                     for c in 0..<channels {
-                        for i in 0..<span.frameCount {
-                            samples[s][c][span.start + i] = span.stems[s].values[c * span.frameCount + i] * std + mean
-                        }
+                        samples[s][c].replaceSubrange(span.start..<(span.start + span.frameCount), with: stem[c])
                     }
                 }
             })
@@ -75,6 +73,17 @@ func separateTrack(_ track: Track, with separator: Separator, progress: Progress
     }
     progress?.finish(audioSeconds: track.duration, elapsed: Date().timeIntervalSince(started))
     return Stems(names: names, samples: samples)
+}
+
+extension StemSpan {
+    /// The span's stems as `[stem][channel][frame]`, with the mix's normalisation undone.
+    func denormalised(mean: Float, std: Float) -> [[[Float]]] {
+        stems.map { stem in
+            (0..<stem.shape[0]).map { c in
+                stem.values[(c * frameCount)..<((c + 1) * frameCount)].map { $0 * std + mean }
+            }
+        }
+    }
 }
 
 extension Track {
