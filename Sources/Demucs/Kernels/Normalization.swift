@@ -125,36 +125,52 @@ func gelu(_ x: inout Tensor) {
 }
 
 /// Gated linear unit over the leading (channel) dimension: the first half times the
-/// sigmoid of the second half.
+/// sigmoid of the second half, in a buffer of its own (for activations that live on,
+/// such as the encoder's skips).
 func glu(_ x: Tensor) -> Tensor {
-    let half = x.shape[0] / 2
-    let inner = x.count / x.shape[0]
-    var shape = x.shape
-    shape[0] = half
-    let count = half * inner
+    let count = x.count / 2
     let out = [Float](unsafeUninitializedCapacity: count) { o, initialized in
         x.values.withUnsafeBufferPointer { v in
-            let (input, output) = (SendablePointer(v.baseAddress!), SendablePointer(o.baseAddress!))
-            parallelFor(count, minimumChunk: 1 << 15) { range in
-                let gate = input.pointer + count + range.lowerBound
-                let value = input.pointer + range.lowerBound
-                let result = output.pointer + range.lowerBound
-                var i = 0
-                while i + 8 <= range.count {
-                    let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let a = UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(result + i).storeBytes(of: a / (1 + fastExp(-g)), as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < range.count {
-                    result[i] = value[i] / (1 + expf(-gate[i]))
-                    i += 1
-                }
-            }
+            gatedLinear(SendablePointer(v.baseAddress!), into: SendablePointer(o.baseAddress!), count: count)
         }
         initialized = count
     }
+    var shape = x.shape
+    shape[0] /= 2
     return Tensor(shape: shape, values: out)
+}
+
+/// `glu` formed in `x`'s own buffer, for short-lived activations: the layer's peak
+/// holds no second activation. The buffer keeps its full capacity until released.
+func glu(inPlace x: consuming Tensor) -> Tensor {
+    let count = x.count / 2
+    x.values.withUnsafeMutableBufferPointer { v in
+        let shared = SendablePointer(v.baseAddress!)
+        gatedLinear(shared, into: shared, count: count)
+    }
+    x.values.removeLast(count)
+    x.shape[0] /= 2
+    return x
+}
+
+/// `result[i] = input[i] · σ(input[count + i])`; `result` may be `input`.
+private func gatedLinear(_ input: SendablePointer<Float>, into output: SendablePointer<Float>, count: Int) {
+    parallelFor(count, minimumChunk: 1 << 15) { range in
+        let gate = input.pointer + count + range.lowerBound
+        let value = input.pointer + range.lowerBound
+        let result = output.pointer + range.lowerBound
+        var i = 0
+        while i + 8 <= range.count {
+            let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
+            let a = UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(result + i).storeBytes(of: a / (1 + fastExp(-g)), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < range.count {
+            result[i] = value[i] / (1 + expf(-gate[i]))
+            i += 1
+        }
+    }
 }
 
 /// `x += scale[c] · y` for each channel `c` of the leading dimension (a LayerScaled

@@ -47,7 +47,7 @@ struct DConv: Sendable {
             gelu(&y)
             y = block.pointwise(y)
             block.norm2.apply(&y, batch: rows)
-            addScaledChannels(glu(y), scale: block.scale, to: &x)
+            addScaledChannels(glu(inPlace: consume y), scale: block.scale, to: &x)
         }
     }
 }
@@ -181,7 +181,7 @@ struct DecoderLayer: Sendable {
         var z = convTranspose(y)
         norm2?.apply(&z)
         switch axis {
-        case .frequency: z = cropRows(z, from: pad, count: z.shape[1] - 2 * pad)
+        case .frequency: cropRows(&z, from: pad, count: z.shape[1] - 2 * pad)
         case .time: z = cropTime(z, from: pad, count: length)
         }
         if !isLast { gelu(&z) }
@@ -210,17 +210,16 @@ func cropTime(_ x: Tensor, from start: Int, count: Int) -> Tensor {
     return Tensor(shape: [channels, count], values: out)
 }
 
-/// Rows `[from, from + count)` of each channel of `[C, F, T]`.
-func cropRows(_ x: Tensor, from start: Int, count: Int) -> Tensor {
+/// Keeps rows `[from, from + count)` of each channel of `[C, F, T]`, moved down in
+/// the tensor's own buffer (every row moves to a lower address, so in order is safe).
+func cropRows(_ x: inout Tensor, from start: Int, count: Int) {
     let (channels, rows, width) = (x.shape[0], x.shape[1], x.shape[2])
-    var out = [Float](repeating: 0, count: channels * count * width)
-    x.values.withUnsafeBufferPointer { v in
-        out.withUnsafeMutableBufferPointer { o in
-            for c in 0..<channels {
-                (o.baseAddress! + c * count * width).update(
-                    from: v.baseAddress! + (c * rows + start) * width, count: count * width)
-            }
+    x.values.withUnsafeMutableBufferPointer { v in
+        let base = v.baseAddress!
+        for c in 0..<channels {
+            (base + c * count * width).update(from: base + (c * rows + start) * width, count: count * width)
         }
     }
-    return Tensor(shape: [channels, count, width], values: out)
+    x.values.removeLast((rows - count) * channels * width)
+    x.shape[1] = count
 }
