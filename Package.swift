@@ -36,31 +36,37 @@ let package = Package(
             cSettings: [.define("_XOPEN_SOURCE_EXTENDED")],
             linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
 
+        // Files replaced all at once: a synced temporary file renamed into place.
+        .target(name: "AtomicFiles"),
+
         // Model files: torch.save zips, the restricted unpickler, safetensors.
         .target(
             name: "ModelFiles",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AtomicFiles", .product(name: "Crypto", package: "swift-crypto")]),
 
         // The HT Demucs network and chunked separation.
+        // Optimised in debug builds too: its kernels run ~75× slower unoptimised, which
+        // would make the end-to-end tests separate at a fraction of real time.
         .target(
             name: "Demucs",
-            dependencies: ["ModelFiles", "CBLAS", "CFFTW"]),
+            dependencies: ["ModelFiles", "CBLAS", "CFFTW"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Audio decode/encode (libsndfile) and resampling (libsoxr).
         .target(
             name: "AudioIO",
-            dependencies: ["CSndfile", "CSoxr"]),
+            dependencies: ["AtomicFiles", "CSndfile", "CSoxr"]),
 
         // Official model manifest, downloads, installed weights (XDG cache).
         .target(
             name: "ModelStore",
-            dependencies: ["Demucs", "ModelFiles", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["AtomicFiles", "Demucs", "ModelFiles", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("models.json")]),
 
         // Separated stems cached on disk, keyed by audio and model.
         .target(
             name: "StemCache",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AtomicFiles", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Mixer rules, presets, gain smoothing, meters, offline remix rendering.
         .target(name: "Mixing"),

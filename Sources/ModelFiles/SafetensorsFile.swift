@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// A `.safetensors` file: an 8-byte little-endian header length, a JSON header
@@ -120,7 +121,7 @@ public struct SafetensorsFile: Sendable {
     }
 
     /// Writes `tensors` as F32 with sorted names, to a temporary file in the same
-    /// folder that is then renamed over `url`, so readers never see half a file.
+    /// folder that is then synced and renamed over `url`, so readers never see half a file.
     public static func write(
         tensors: [String: StoredTensor], metadata: [String: String] = [:], to url: URL
     ) throws {
@@ -153,16 +154,8 @@ public struct SafetensorsFile: Sendable {
                 withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
             }
         }
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        try Data(bytes).write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
-            let code = errno
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [
-                NSFilePathErrorKey: url.path,
-                NSLocalizedDescriptionKey: "rename failed: \(String(cString: strerror(code)))",
-            ])
-        }
+        let staged = try StagedWrite(destination: url.path)
+        try staged.append(contentsOf: bytes)
+        try staged.commit()
     }
 }

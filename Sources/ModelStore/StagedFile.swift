@@ -1,3 +1,4 @@
+import AtomicFiles
 import Crypto
 import Foundation
 
@@ -7,14 +8,12 @@ import Glibc
 import Darwin
 #endif
 
-/// A file being written beside its final place (`.NAME.XXXXXX.part` in the same
-/// directory): bytes are hashed as they arrive, and the file takes its real name
-/// (fsync, rename, directory fsync) only when the hash matches. Anything else removes
-/// the temporary file, so a weights directory never holds a half-written model.
+/// A model file being written beside its final place: bytes are hashed as they
+/// arrive, and the file takes its real name only when the hash matches. Anything else
+/// removes the temporary file, so a weights directory never holds a half-written model.
 final class StagedFile {
     let destination: URL
-    let temporaryPath: String
-    private var descriptor: Int32
+    private let staged: StagedWrite
     private var hasher = SHA256()
     private(set) var byteCount: Int64 = 0
 
@@ -23,51 +22,39 @@ final class StagedFile {
     static func install(
         _ destination: URL, expectedPrefix: String, fill: (StagedFile) throws(ModelStoreError) -> Void
     ) throws(ModelStoreError) {
-        let staged = try StagedFile(destination: destination)
-        do {
-            try fill(staged)
-            try staged.commit(expectedPrefix: expectedPrefix)
-        } catch {
-            staged.discard()
-            throw error
-        }
-    }
-
-    private init(destination: URL) throws(ModelStoreError) {
-        self.destination = destination
         let directory = destination.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw .fileSystem(path: directory.path, operation: "creating the directory", reason: "\(error.localizedDescription)")
         }
-        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        while true {
-            let tag = String((0..<6).map { _ in letters.randomElement()! })
-            let candidate = directory.appendingPathComponent(".\(destination.lastPathComponent).\(tag).part").path
-            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 {
-                temporaryPath = candidate
-                descriptor = fd
-                return
-            }
-            guard errno == EEXIST else {
-                throw .fileSystem(path: candidate, operation: "creating a temporary file", reason: Self.lastError())
-            }
+        let file: StagedFile
+        do {
+            file = StagedFile(destination: destination, staged: try StagedWrite(destination: destination.path))
+        } catch {
+            throw ModelStoreError(error)
         }
+        do {
+            try fill(file)
+            try file.commit(expectedPrefix: expectedPrefix)
+        } catch {
+            file.staged.discard()
+            throw error
+        }
+    }
+
+    private init(destination: URL, staged: StagedWrite) {
+        self.destination = destination
+        self.staged = staged
     }
 
     /// Appends and hashes `bytes`.
     func append(_ bytes: UnsafeRawBufferPointer) throws(ModelStoreError) {
         hasher.update(bufferPointer: bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .fileSystem(path: temporaryPath, operation: "writing", reason: Self.lastError())
-            }
-            offset += written
+        do {
+            try staged.append(bytes)
+        } catch {
+            throw ModelStoreError(error)
         }
         byteCount += Int64(bytes.count)
     }
@@ -77,28 +64,20 @@ final class StagedFile {
         guard actual.hasPrefix(expectedPrefix) else {
             throw .checksumMismatch(file: destination.lastPathComponent, expected: expectedPrefix, actual: actual)
         }
-        guard fsync(descriptor) == 0 else { throw .fileSystem(path: temporaryPath, operation: "fsync", reason: Self.lastError()) }
-        let fd = descriptor
-        descriptor = -1
-        guard close(fd) == 0 else { throw .fileSystem(path: temporaryPath, operation: "close", reason: Self.lastError()) }
-        guard rename(temporaryPath, destination.path) == 0 else {
-            throw .fileSystem(path: destination.path, operation: "renaming \(temporaryPath)", reason: Self.lastError())
+        do {
+            try staged.commit()
+        } catch {
+            throw ModelStoreError(error)
         }
-        let directory = open(destination.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directory >= 0 else { return }
         // The file is in place; a directory that cannot be synced only weakens crash safety.
-        _ = fsync(directory)
-        close(directory)
+        try? staged.syncDirectory()
     }
+}
 
-    /// Closes and removes the temporary file (after a failure).
-    private func discard() {
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
-        unlink(temporaryPath)
+extension ModelStoreError {
+    init(_ failure: FileFailure) {
+        self = .fileSystem(path: failure.path, operation: failure.operation, reason: failure.reason)
     }
-
-    private static func lastError() -> String { String(cString: strerror(errno)) }
 }
 
 extension Sequence<UInt8> {

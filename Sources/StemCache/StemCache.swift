@@ -1,3 +1,4 @@
+import AtomicFiles
 import Crypto
 import Foundation
 
@@ -74,55 +75,32 @@ public struct StemCache: Sendable {
             throw .fileSystem(path: directory.path, operation: "creating the cache directory", reason: error.localizedDescription)
         }
         let destination = url(for: key)
-        let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp").path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Self.failure(temporary, "creating a temporary file") }
-        var open = true
-        do throws(StemCacheError) {
+        let staged: StagedWrite
+        do {
+            staged = try StagedWrite(destination: destination.path)
+        } catch {
+            throw StemCacheError(error)
+        }
+        do throws(FileFailure) {
             var header = EntryFormat.header(for: stems, key: key)
             var hasher = SHA256()
             hasher.update(data: header.dropLast(EntryFormat.digestSize))
-            try Self.writeAll(fd, header, path: temporary)
+            try staged.append(contentsOf: header)
             for stem in stems.stems {
                 for channel in stem {
-                    try forEachLittleEndianChunk(of: channel) { chunk throws(StemCacheError) in
+                    try forEachLittleEndianChunk(of: channel) { chunk throws(FileFailure) in
                         hasher.update(bufferPointer: chunk)
-                        try Self.writeAll(fd, chunk, path: temporary)
+                        try staged.append(chunk)
                     }
                 }
             }
             header.replaceSubrange((header.count - EntryFormat.digestSize)..., with: Array(hasher.finalize()))
-            guard lseek(fd, 0, SEEK_SET) == 0 else { throw Self.failure(temporary, "seeking") }
-            try Self.writeAll(fd, header, path: temporary)
-            guard fsync(fd) == 0 else { throw Self.failure(temporary, "fsync") }
-            open = false
-            guard close(fd) == 0 else { throw Self.failure(temporary, "close") }
-            guard rename(temporary, destination.path) == 0 else { throw Self.failure(destination.path, "rename") }
+            try staged.overwrite(contentsOf: header, at: 0)
+            try staged.commit()
         } catch {
-            if open { close(fd) }
-            unlink(temporary)
-            throw error
+            staged.discard()
+            throw StemCacheError(error)
         }
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: some ContiguousBytes, path: String) throws(StemCacheError) {
-        let failed: Bool = bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return true
-                }
-                offset += written
-            }
-            return false
-        }
-        if failed { throw failure(path, "writing") }
-    }
-
-    private static func failure(_ path: String, _ operation: String) -> StemCacheError {
-        .fileSystem(path: path, operation: operation, reason: String(cString: strerror(errno)))
     }
 
     // MARK: list and clear
@@ -179,7 +157,7 @@ public struct StemCache: Sendable {
             guard isEntry || isTemporary else { continue }
             let path = directory.appendingPathComponent(name).path
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-            guard unlink(path) == 0 || errno == ENOENT else { throw Self.failure(path, "removing") }
+            guard unlink(path) == 0 || errno == ENOENT else { throw StemCacheError(FileFailure(path: path, operation: "removing", code: errno)) }
             freed += size
         }
         return freed

@@ -1,3 +1,5 @@
+import AtomicFiles
+
 /// Why a cache operation failed. Reading never throws these for a bad entry (that is
 /// a miss, see `CacheLookup`); they come from writing, clearing and invalid input.
 public enum StemCacheError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -11,5 +13,11 @@ public enum StemCacheError: Error, CustomStringConvertible, Sendable, Equatable 
         case .invalidStems(let reason): return "Cannot cache these stems: \(reason)"
         case .fileSystem(let path, let operation, let reason): return "\(path): \(operation) failed: \(reason)"
         }
+    }
+}
+
+extension StemCacheError {
+    init(_ failure: FileFailure) {
+        self = .fileSystem(path: failure.path, operation: failure.operation, reason: failure.reason)
     }
 }
