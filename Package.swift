@@ -57,10 +57,16 @@ let package = Package(
             name: "AudioIO",
             dependencies: ["AtomicFiles", "CSndfile", "CSoxr"]),
 
+        // The bundled demo model and demo song (Weights/).
+        .target(
+            name: "DemoAssets", path: "Weights",
+            exclude: ["README.md", "MODEL_CARD.md", "training.json"],
+            resources: [.copy("model"), .copy("demo-song.flac")]),
+
         // Official model manifest, downloads, installed weights (XDG cache).
         .target(
             name: "ModelStore",
-            dependencies: ["AtomicFiles", "Demucs", "ModelFiles", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["AtomicFiles", "Demucs", "ModelFiles", "DemoAssets", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("models.json")]),
 
         // Separated stems cached on disk, keyed by audio and model.
@@ -94,7 +100,7 @@ let package = Package(
             name: "DemucsTests", dependencies: ["Demucs", "ModelFiles"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
-        .testTarget(name: "DemixerCLITests", dependencies: ["Demucs", "AudioIO"]),
+        .testTarget(name: "DemixerCLITests", dependencies: ["Demucs", "AudioIO"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "StemCacheTests", dependencies: ["StemCache"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),

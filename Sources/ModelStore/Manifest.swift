@@ -20,14 +20,23 @@ public struct ModelManifest: Sendable, Equatable, Codable {
         public var files: [File]
         /// `weights[file][source]` for bags (demucs's `BagOfModels`); nil means all ones.
         public var weights: [[Float]]?
+        /// Ships inside Demixer (the demo model) rather than being downloaded.
+        public var bundled: Bool?
 
-        public init(name: String, description: String, sources: [String], files: [File], weights: [[Float]]? = nil) {
+        public init(
+            name: String, description: String, sources: [String], files: [File], weights: [[Float]]? = nil,
+            bundled: Bool = false
+        ) {
             self.name = name
             self.description = description
             self.sources = sources
             self.files = files
             self.weights = weights
+            self.bundled = bundled ? true : nil
         }
+
+        /// Whether the files ship with Demixer instead of being downloaded.
+        public var isBundled: Bool { bundled ?? false }
     }
 
     /// One checkpoint file of a model.

@@ -1,3 +1,4 @@
+import DemoAssets
 import Demucs
 import Foundation
 import ModelFiles
@@ -9,23 +10,39 @@ import ModelFiles
 public struct ModelStore: Sendable {
     /// The model used when none is named.
     public static let defaultModel = "htdemucs"
+    /// The small model that ships with Demixer, for running offline.
+    public static let demoModel = "demo"
 
     public let manifest: ModelManifest
     public let locations: Locations
+    /// Where the files of bundled models are; nil when none ship.
+    public let bundledDirectory: URL?
 
-    public init(manifest: ModelManifest, locations: Locations) {
+    public init(manifest: ModelManifest, locations: Locations, bundledDirectory: URL? = nil) {
         self.manifest = manifest
         self.locations = locations
+        self.bundledDirectory = bundledDirectory
     }
 
-    /// The bundled manifest and the locations this process's environment gives.
+    /// The bundled manifest and demo model, and the locations this process's environment gives.
     public static func standard() throws(ModelStoreError) -> ModelStore {
-        ModelStore(manifest: try .bundled(), locations: Locations())
+        ModelStore(manifest: try .bundled(), locations: Locations(), bundledDirectory: DemoAssets.modelDirectory)
     }
 
-    /// Where `file` of a model lives once installed.
+    /// Where a downloaded or imported `file` lives once installed.
     public func installedURL(of file: ModelManifest.File) -> URL {
         locations.weightsDirectory.appendingPathComponent(file.name)
+    }
+
+    /// Where `file` of `model` is read from: the bundle for a bundled model, else the
+    /// weights directory.
+    public func url(of file: ModelManifest.File, in model: ModelManifest.Model) -> URL {
+        guard model.isBundled, let bundledDirectory else { return installedURL(of: file) }
+        return bundledDirectory.appendingPathComponent(file.name)
+    }
+
+    private func missingFiles(of model: ModelManifest.Model) -> [String] {
+        model.files.filter { !FileManager.default.fileExists(atPath: url(of: $0, in: model).path) }.map(\.name)
     }
 
     private func entry(named name: String) throws(ModelStoreError) -> ModelManifest.Model {
@@ -47,11 +64,7 @@ public struct ModelStore: Sendable {
 
     /// Every manifest model with whether its files are in the weights directory.
     public func list() -> [ModelStatus] {
-        manifest.models.map { model in
-            ModelStatus(
-                model: model,
-                missingFiles: model.files.filter { !FileManager.default.fileExists(atPath: installedURL(of: $0).path) }.map(\.name))
-        }
+        manifest.models.map { ModelStatus(model: $0, missingFiles: missingFiles(of: $0)) }
     }
 
     // MARK: fetch
@@ -73,11 +86,17 @@ public struct ModelStore: Sendable {
     /// the right checksum, from `baseURL`, else `$DEMIXER_WEIGHTS_URL`, else the
     /// manifest's URL. Each file is hashed while it streams into a temporary file and
     /// is renamed into place only when its sha256 prefix matches; a mismatch deletes it.
+    /// A bundled model is never downloaded; its files only have to be present.
     public func fetch(
         _ name: String, from baseURL: URL? = nil,
         progress: @escaping @Sendable (FetchProgress) -> Void = { _ in }
     ) throws(ModelStoreError) -> [FetchedFile] {
         let model = try entry(named: name)
+        if model.isBundled {
+            let missing = missingFiles(of: model)
+            guard missing.isEmpty else { throw .bundleIncomplete(model: name, missing: missing) }
+            return model.files.map { FetchedFile(name: $0.name, outcome: .alreadyInstalled) }
+        }
         let base = baseURL ?? locations.weightsURLOverride ?? manifest.baseURL
         var outcomes: [FetchedFile] = []
         for (index, file) in model.files.enumerated() {
@@ -156,12 +175,13 @@ public struct ModelStore: Sendable {
         var models: [ModelManifest.Model] = []
         for name in names ?? manifest.models.map(\.name) { models.append(try entry(named: name)) }
         return models.map { model in
-            Verification(model: model.name, files: model.files.map { FileCheck(name: $0.name, health: health(of: $0)) })
+            Verification(
+                model: model.name, files: model.files.map { FileCheck(name: $0.name, health: health(of: $0, in: model)) })
         }
     }
 
-    private func health(of file: ModelManifest.File) -> FileHealth {
-        let url = installedURL(of: file)
+    private func health(of file: ModelManifest.File, in model: ModelManifest.Model) -> FileHealth {
+        let url = url(of: file, in: model)
         guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
         do throws(ModelStoreError) {
             let actual = try sha256Hex(of: url)
@@ -207,13 +227,14 @@ public struct ModelStore: Sendable {
                 identity: identity)
         }
         let entry = try entry(named: name ?? Self.defaultModel)
-        let missing = entry.files.filter { !FileManager.default.fileExists(atPath: installedURL(of: $0).path) }
+        let missing = missingFiles(of: entry)
         guard missing.isEmpty else {
-            throw .notInstalled(model: entry.name, directory: locations.weightsDirectory.path, missing: missing.map(\.name))
+            if entry.isBundled { throw .bundleIncomplete(model: entry.name, missing: missing) }
+            throw .notInstalled(model: entry.name, directory: locations.weightsDirectory.path, missing: missing)
         }
         var models: [HTDemucs] = []
         for file in entry.files {
-            let url = installedURL(of: file)
+            let url = url(of: file, in: entry)
             do {
                 models.append(try HTDemucs.load(contentsOf: url))
             } catch {

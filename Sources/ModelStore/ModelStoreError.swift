@@ -5,6 +5,8 @@ public enum ModelStoreError: Error, CustomStringConvertible, Sendable, Equatable
     case unknownModel(String, known: [String])
     /// Files of `model` are absent from `directory`.
     case notInstalled(model: String, directory: String, missing: [String])
+    /// Files of a model that ships with Demixer are absent: a broken installation.
+    case bundleIncomplete(model: String, missing: [String])
     /// An installed file of `model` failed to load (corrupt, truncated, wrong model).
     case unusableInstalledFile(model: String, path: String, reason: String)
     /// A file given with `--weights` or to `import` is not a loadable HT Demucs model.
@@ -26,7 +28,11 @@ public enum ModelStoreError: Error, CustomStringConvertible, Sendable, Equatable
                 + "or pass --weights PATH to a .th or .safetensors file."
         case .notInstalled(let model, let directory, let missing):
             return "The model '\(model)' is not installed (\(missing.joined(separator: ", ")) missing from \(directory)). "
-                + "Run `demixer weights fetch \(model)` to download it, or pass --weights PATH to a .th or .safetensors file."
+                + "Run `demixer weights fetch \(model)` to download it, or pass --weights PATH to a .th or .safetensors file. "
+                + "Offline, `-n \(ModelStore.demoModel)` uses the bundled demo model (trained on synthetic songs only)."
+        case .bundleIncomplete(let model, let missing):
+            return "The bundled model '\(model)' is incomplete (\(missing.joined(separator: ", ")) missing from Demixer's "
+                + "resources); rebuild or reinstall Demixer."
         case .unusableInstalledFile(let model, let path, let reason):
             return "\(path) cannot be used: \(reason). Run `demixer weights fetch \(model)` to download it again."
         case .invalidModelFile(let path, let reason):

@@ -34,15 +34,26 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The chosen model with its separator and the identity its cached stems go under;
-    /// what the options leave open comes from `config`.
-    func load(config: Config) throws -> LoadedModel {
-        let name = name ?? config.model
+    /// what the options leave open comes from `config`. With `demoFallback`, a model
+    /// the command line did not name that is not installed gives way to the bundled
+    /// demo model, and `LoadedModel.notice` says so.
+    func load(config: Config, demoFallback: Bool = false) throws -> LoadedModel {
+        var name = name ?? config.model
         if let weights, !FileManager.default.fileExists(atPath: weights) {
             throw Failure(message: "\(weights): no such model file", status: ExitStatus.missingWeights)
         }
         let resolved: ModelStore.ResolvedModel
+        var notice: String?
         do {
-            resolved = try ModelStore.standard().resolve(name: name, weightsPath: weights)
+            let store = try ModelStore.standard()
+            do {
+                resolved = try store.resolve(name: name, weightsPath: weights)
+            } catch .notInstalled where demoFallback && self.name == nil && weights == nil {
+                notice = "\(name) is not installed, so this is the bundled demo model (trained on synthetic songs, "
+                    + "poor on real music); `demixer weights fetch \(name)` installs the real one"
+                name = ModelStore.demoModel
+                resolved = try store.resolve(name: name, weightsPath: nil)
+            }
         } catch {
             throw Failure(message: "\(error)", status: ExitStatus.missingWeights)
         }
@@ -60,7 +71,7 @@ struct ModelOptions: ParsableArguments {
         let settings = "segment=\(segment.map { "\($0)" } ?? "model") seed=\(shifts > 0 ? seed : 0)"
         return LoadedModel(
             separator: separator, displayName: displayName(default: name), identity: "\(resolved.identity) \(settings)",
-            cache: noCache ? nil : StemCache(directory: Locations().stemsDirectory))
+            cache: noCache ? nil : StemCache(directory: Locations().stemsDirectory), notice: notice)
     }
 
     /// A short name for messages and output folders.
@@ -76,6 +87,8 @@ struct LoadedModel {
     /// Names the weights and the settings that change the output, for the cache key.
     let identity: String
     let cache: StemCache?
+    /// Something the user should know about the choice of model, such as the demo fallback.
+    var notice: String?
 
     /// The cache key of `track` (a hash of all its audio), or nil with `--no-cache`;
     /// computed once per track and handed to the lookup and the store.

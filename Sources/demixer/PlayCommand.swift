@@ -26,7 +26,7 @@ struct PlayCommand: ParsableCommand {
             var session: PlayerSession?
             var openingFailure: Failure?
             do {
-                let loaded = try model.load(config: config)
+                let loaded = try model.load(config: config, demoFallback: true)
                 let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
                 session = PlayerSession(
                     track: track, model: loaded, device: device ?? config.device, seekStep: config.seekStep)

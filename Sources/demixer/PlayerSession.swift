@@ -52,6 +52,7 @@ final class PlayerSession: PlayerController {
         self.modelName = model.displayName
         self.seekScale = seekStep / 5
         self.deviceName = device
+        message = model.notice
         let sources = separator.bag.sources
         mix = MixState(stems: sources)
         store = StemStore(stems: sources.count, channels: track.mix.shape[0], frames: track.mix.shape[1])

@@ -16,7 +16,7 @@ struct WeightsCommand: ParsableCommand {
             try reportingFailures {
                 let store = try openStore()
                 for status in store.list() {
-                    let state = status.isInstalled ? "installed" : "not installed"
+                    let state = !status.isInstalled ? "not installed" : status.model.isBundled ? "bundled" : "installed"
                     print("\(status.model.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(state.padding(toLength: 14, withPad: " ", startingAt: 0)) \(status.model.description)")
                 }
                 print("weights folder: \(store.locations.weightsDirectory.path)")

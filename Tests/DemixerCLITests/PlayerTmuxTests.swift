@@ -13,7 +13,7 @@ import Testing
             try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command], capture: false)
         }
 
-        deinit { try? Self.tmux(["kill-session", "-t", name]) }
+        deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
 
         func send(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys) }
 
@@ -159,5 +159,36 @@ extension PlayerTmuxTests {
         try session.send("q")
         let ended = try session.waitFor(seconds: 10) { $0.contains("STATUS") }
         #expect(ended.contains("STATUS 66"))
+    }
+
+    @Test(.enabled(if: hasTmux, "tmux is not installed"))
+    func withoutInstalledWeightsThePlayerFallsBackToTheDemoModelAndSaysSo() throws {
+        let dir = try TemporaryDirectory()
+        let command = """
+            XDG_CONFIG_HOME=\(dir.path("config")) XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \
+            \(DemoModelTests.song.path) --device null; echo "STATUS $?"; sleep 60
+            """
+        let session = try Session(command: command)
+        let screen = try session.waitFor(seconds: 30) { $0.contains("bundled demo model") }
+        #expect(screen.contains("htdemucs is not installed, so this is the bundled demo model"), "\(screen)")
+        #expect(screen.contains("demo-song.flac") && screen.contains(" demo "), "the header should name the demo model:\n\(screen)")
+        try session.send("q")
+        let ended = try session.waitFor(seconds: 20) { $0.contains("STATUS") }
+        #expect(ended.contains("STATUS 0"), "\(ended)")
+    }
+
+    @Test(.enabled(if: hasTmux, "tmux is not installed"))
+    func aModelNamedOnTheCommandLineIsNeverReplacedByTheDemo() throws {
+        let dir = try TemporaryDirectory()
+        let command = """
+            XDG_CONFIG_HOME=\(dir.path("config")) XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \
+            \(DemoModelTests.song.path) -n htdemucs --device null; echo "STATUS $?"; sleep 60
+            """
+        let session = try Session(command: command)
+        let screen = try session.waitFor(seconds: 30) { $0.contains("not installed") }
+        #expect(screen.contains("The model 'htdemucs' is not installed"), "\(screen)")
+        try session.send("q")
+        let ended = try session.waitFor(seconds: 20) { $0.contains("STATUS") }
+        #expect(ended.contains("STATUS 78"), "\(ended)")
     }
 }

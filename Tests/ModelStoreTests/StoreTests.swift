@@ -7,7 +7,8 @@ struct ManifestTests {
     @Test func theBundledManifestNamesTheOfficialModels() throws {
         let manifest = try ModelManifest.bundled()
         #expect(manifest.baseURL.absoluteString == "https://dl.fbaipublicfiles.com/demucs/hybrid_transformer/")
-        #expect(manifest.models.map(\.name) == ["htdemucs", "htdemucs_6s", "htdemucs_ft"])
+        #expect(manifest.models.map(\.name) == ["htdemucs", "htdemucs_6s", "htdemucs_ft", "demo"])
+        #expect(manifest.models.map(\.isBundled) == [false, false, false, true])
         #expect(manifest.model(named: "htdemucs")?.files.map(\.name) == ["955717e8-8726e21a.th"])
         #expect(manifest.model(named: "htdemucs_6s")?.sources.count == 6)
         let fineTuned = try #require(manifest.model(named: "htdemucs_ft"))
@@ -172,5 +173,49 @@ struct ResolveTests {
 
         #expect(error?.description.contains("demixer weights fetch fake") == true)
         #expect(error?.description.contains(installed.lastPathComponent) == true)
+    }
+}
+
+@Suite("Bundled models")
+struct BundledModelTests {
+    /// A manifest whose only model ships in `Fixtures.single`'s folder.
+    static func manifest() throws -> ModelManifest {
+        try ModelManifest(
+            baseURL: URL(string: "file:///nonexistent/")!, origin: "test",
+            models: [.init(name: "demo", description: "bundled", sources: Fixtures.sources,
+                           files: [Fixtures.entry(Fixtures.single)], bundled: true)])
+    }
+
+    @Test func aBundledModelCountsAsInstalledAndIsNeverDownloaded() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let store = ModelStore(
+            manifest: try Self.manifest(), locations: temp.store(try Self.manifest()).locations,
+            bundledDirectory: Fixtures.single.deletingLastPathComponent())
+
+        #expect(store.list().map(\.isInstalled) == [true])
+        #expect(try store.fetch("demo").map(\.outcome) == [.alreadyInstalled])
+        #expect(try store.verify(["demo"]).allSatisfy(\.isHealthy))
+        #expect(try store.resolve(name: "demo", weightsPath: nil).bag.sources == Fixtures.sources)
+        #expect(temp.contents(of: store.locations.weightsDirectory).isEmpty)
+    }
+
+    @Test func aBundleMissingItsFileSaysTheInstallationIsBroken() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let store = ModelStore(
+            manifest: try Self.manifest(), locations: temp.store(try Self.manifest()).locations,
+            bundledDirectory: temp.url)
+
+        let error = #expect(throws: ModelStoreError.self) { try store.resolve(name: "demo", weightsPath: nil) }
+        #expect(error == .bundleIncomplete(model: "demo", missing: [Fixtures.single.lastPathComponent]))
+        #expect(throws: ModelStoreError.self) { try store.fetch("demo") }
+    }
+
+    @Test func theShippedDemoModelIsInTheManifestAndItsBundle() throws {
+        let store = try ModelStore.standard()
+        let demo = try #require(store.list().first { $0.model.name == ModelStore.demoModel })
+        #expect(demo.model.isBundled && demo.isInstalled)
+        #expect(try store.verify([ModelStore.demoModel]).allSatisfy(\.isHealthy))
     }
 }
