@@ -49,8 +49,8 @@ struct ModelOptions: ParsableArguments {
             do {
                 resolved = try store.resolve(name: name, weightsPath: weights)
             } catch .notInstalled where demoFallback && self.name == nil && weights == nil {
-                notice = "\(name) is not installed, so this is the bundled demo model (trained on synthetic songs, "
-                    + "poor on real music); `demixer weights fetch \(name)` installs the real one"
+                notice = "\(name) is not installed: demo model in use (synthetic songs only); "
+                    + "get it with `demixer weights fetch \(name)`"
                 name = ModelStore.demoModel
                 resolved = try store.resolve(name: name, weightsPath: nil)
             }

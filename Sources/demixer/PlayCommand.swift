@@ -39,9 +39,11 @@ struct PlayCommand: ParsableCommand {
                 try TerminalApp.run(controller: controller, theme: theme ?? config.theme)
             } catch {
                 session?.handle(.quit)
+                session?.waitForSeparationToStop()
                 throw Failure(message: "cannot open the terminal: \(error)", status: ExitStatus.usage)
             }
             if let session, !session.snapshot().shouldQuit { session.handle(.quit) }
+            session?.waitForSeparationToStop()
             // Shown on screen; repeated in full once the terminal is back, with its status.
             if let openingFailure { throw openingFailure }
         }

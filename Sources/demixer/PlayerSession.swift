@@ -129,6 +129,9 @@ final class PlayerSession: PlayerController {
         controls.publish(mix)
     }
 
+    /// Waits for a cancelled separation to return; call after `.quit`, before exiting.
+    func waitForSeparationToStop() { separation.waitUntilStopped() }
+
     /// Separates on a background queue into `store`, reporting to `progress`, and caches
     /// the stems once the whole track is done.
     private static func startSeparation(

@@ -135,7 +135,9 @@ public struct Separator: Sendable {
         onFinish: @escaping @Sendable ((any Error)?) -> Void
     ) -> SeparationHandle {
         let handle = SeparationHandle()
+        handle.running.enter()
         queue.async {
+            defer { handle.running.leave() }
             do {
                 try self.run(mix: mix, isCancelled: { handle.isCancelled }, onProgress: onProgress, onSpan: onSpan)
                 onFinish(nil)
@@ -174,10 +176,15 @@ public struct Separator: Sendable {
 /// Cancels a separation started with `Separator.start`.
 public final class SeparationHandle: Sendable {
     private let cancelled = Atomic<Bool>(false)
+    /// Entered while the separation runs on its queue.
+    let running = DispatchGroup()
     public init() {}
     /// Asks the separation to stop before its next segment.
     public func cancel() { cancelled.store(true, ordering: .relaxed) }
     public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    /// Blocks until the separation has returned (at most one segment after `cancel()`),
+    /// so that the process does not exit, and tear down OpenBLAS, under a running product.
+    public func waitUntilStopped() { running.wait() }
 }
 
 /// `apply_model`'s cross-fade: a triangle peaking mid-segment, normalised, raised to `power`.
