@@ -62,7 +62,8 @@ public struct ModelStore: Sendable {
         public var isInstalled: Bool { missingFiles.isEmpty }
     }
 
-    /// Every manifest model with whether its files are in the weights directory.
+    /// Every manifest model with whether its files are present (in the weights
+    /// directory, or in Demixer's resources for a bundled model).
     public func list() -> [ModelStatus] {
         manifest.models.map { ModelStatus(model: $0, missingFiles: missingFiles(of: $0)) }
     }
@@ -238,6 +239,7 @@ public struct ModelStore: Sendable {
             do {
                 models.append(try HTDemucs.load(contentsOf: url))
             } catch {
+                if entry.isBundled { throw .invalidModelFile(path: url.path, reason: "\(error); rebuild or reinstall Demixer") }
                 throw .unusableInstalledFile(model: entry.name, path: url.path, reason: "\(error)")
             }
             if models.last!.config.sources != entry.sources {

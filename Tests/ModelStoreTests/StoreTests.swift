@@ -212,6 +212,19 @@ struct BundledModelTests {
         #expect(throws: ModelStoreError.self) { try store.fetch("demo") }
     }
 
+    @Test func aDamagedBundledFileSaysToReinstallNotToFetch() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        try Data("not a checkpoint".utf8).write(to: temp.url.appendingPathComponent(Fixtures.single.lastPathComponent))
+        let store = ModelStore(
+            manifest: try Self.manifest(), locations: temp.store(try Self.manifest()).locations,
+            bundledDirectory: temp.url)
+
+        let error = #expect(throws: ModelStoreError.self) { try store.resolve(name: "demo", weightsPath: nil) }
+        #expect(error?.description.contains("rebuild or reinstall Demixer") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("weights fetch") == false)
+    }
+
     @Test func theShippedDemoModelIsInTheManifestAndItsBundle() throws {
         let store = try ModelStore.standard()
         let demo = try #require(store.list().first { $0.model.name == ModelStore.demoModel })
