@@ -25,7 +25,6 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from demo_songs import SR, STEMS, song_stems  # noqa: E402
 
 DEMO_SEED = 1_000_000
-HELD_OUT = [DEMO_SEED + 1 + i for i in range(int(__import__("os").environ.get("EVAL_SONGS", 10)))]
 
 
 def framewise_sdr(reference, estimate, frame=SR):
@@ -65,6 +64,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", type=pathlib.Path)
     p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--songs", type=int, default=10, help="held-out songs to score")
     p.add_argument("--demixer", help="a built demixer executable, to score the Swift engine too")
     p.add_argument("--json", type=pathlib.Path, help="write the figures here")
     args = p.parse_args()
@@ -72,10 +72,11 @@ def main():
     model = load_model(str(args.model))
     model.eval()
 
+    held_out = [DEMO_SEED + 1 + i for i in range(args.songs)]
     engines = ["pytorch"] + (["demixer"] if args.demixer else [])
     scores = {engine: {stem: [] for stem in STEMS} for engine in engines}
     demo = {}
-    for seed in [DEMO_SEED] + HELD_OUT:
+    for seed in [DEMO_SEED] + held_out:
         stems = song_stems(seed, 30 if seed == DEMO_SEED else args.seconds)
         truth = np.stack([stems[s] for s in STEMS])
         mix = truth.sum(0)
@@ -94,8 +95,8 @@ def main():
             line.append(engine + " " + " ".join(f"{v:6.2f}" for v in song.values()))
         print("  ".join(line), flush=True)
 
-    report = {"held_out_seeds": HELD_OUT, "seconds": args.seconds, "demo_song": demo, "held_out": {}}
-    print(f"\nmedian SDR over {len(HELD_OUT)} held-out songs (dB)")
+    report = {"held_out_seeds": held_out, "seconds": args.seconds, "demo_song": demo, "held_out": {}}
+    print(f"\nmedian SDR over {len(held_out)} held-out songs (dB)")
     print("engine    " + " ".join(f"{s:>7}" for s in STEMS) + "    mean")
     for engine in engines:
         medians = {stem: float(np.median(v)) for stem, v in scores[engine].items()}

@@ -1,5 +1,11 @@
 import AtomicFiles
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Replaces a file all at once or not at all: the content goes to a temporary
 /// file in the target's directory (same filesystem), is synced, then renamed over
 /// the target. On any failure the temporary file is removed and the target is
@@ -45,12 +51,12 @@ enum AtomicFile {
         }
     }
 
+    /// A failed write inside libsndfile, named by its `errno` alone.
     private static func systemError(_ path: String, _ code: Int32) -> AudioIOError {
-        writeFailed(path, FileFailure(path: path, operation: "", code: code))
+        AudioIOError(path: path, reason: .writeFailed(String(cString: strerror(code))))
     }
 
     private static func writeFailed(_ path: String, _ failure: FileFailure) -> AudioIOError {
-        AudioIOError(
-            path: path, reason: .writeFailed(failure.operation.isEmpty ? failure.reason : "\(failure.operation): \(failure.reason)"))
+        AudioIOError(path: path, reason: .writeFailed("\(failure.operation): \(failure.reason)"))
     }
 }

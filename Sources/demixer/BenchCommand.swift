@@ -130,8 +130,9 @@ private struct Report {
     }
 }
 
-/// The separated track as a player would hold it: 16-bit samples, half the memory of
-/// floats (a 4-minute song's four stereo stems take 170 MB instead of 340 MB).
+/// The separated track held as 16-bit samples, half the memory of floats (a 4-minute
+/// song's four stereo stems take 170 MB instead of 340 MB). The player and `separate`
+/// hold floats, so their peak is higher by the difference.
 private struct HeldStems {
     let channels: Int
     let frames: Int

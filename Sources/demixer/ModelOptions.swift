@@ -38,7 +38,7 @@ struct ModelOptions: ParsableArguments {
     /// the command line did not name that is not installed gives way to the bundled
     /// demo model, and `LoadedModel.notice` says so.
     func load(config: Config, demoFallback: Bool = false) throws -> LoadedModel {
-        var name = name ?? config.model
+        var modelName = name ?? config.model
         if let weights, !FileManager.default.fileExists(atPath: weights) {
             throw Failure(message: "\(weights): no such model file", status: ExitStatus.missingWeights)
         }
@@ -47,12 +47,12 @@ struct ModelOptions: ParsableArguments {
         do {
             let store = try ModelStore.standard()
             do {
-                resolved = try store.resolve(name: name, weightsPath: weights)
-            } catch .notInstalled where demoFallback && self.name == nil && weights == nil {
-                notice = "\(name) is not installed: demo model in use (synthetic songs only); "
-                    + "get it with `demixer weights fetch \(name)`"
-                name = ModelStore.demoModel
-                resolved = try store.resolve(name: name, weightsPath: nil)
+                resolved = try store.resolve(name: modelName, weightsPath: weights)
+            } catch .notInstalled where demoFallback && name == nil && weights == nil {
+                notice = "\(modelName) is not installed: demo model in use (synthetic songs only); "
+                    + "get it with `demixer weights fetch \(modelName)`"
+                modelName = ModelStore.demoModel
+                resolved = try store.resolve(name: modelName, weightsPath: nil)
             }
         } catch {
             throw Failure(message: "\(error)", status: ExitStatus.missingWeights)
@@ -70,7 +70,7 @@ struct ModelOptions: ParsableArguments {
         }
         let settings = "segment=\(segment.map { "\($0)" } ?? "model") seed=\(shifts > 0 ? seed : 0)"
         return LoadedModel(
-            separator: separator, displayName: displayName(default: name), identity: "\(resolved.identity) \(settings)",
+            separator: separator, displayName: displayName(default: modelName), identity: "\(resolved.identity) \(settings)",
             cache: noCache ? nil : StemCache(directory: Locations().stemsDirectory), notice: notice)
     }
 
