@@ -156,20 +156,26 @@ func glu(inPlace x: consuming Tensor) -> Tensor {
 /// `result[i] = input[i] · σ(input[count + i])`; `result` may be `input`.
 private func gatedLinear(_ input: SendablePointer<Float>, into output: SendablePointer<Float>, count: Int) {
     parallelFor(count, minimumChunk: 1 << 15) { range in
-        let gate = input.pointer + count + range.lowerBound
-        let value = input.pointer + range.lowerBound
-        let result = output.pointer + range.lowerBound
-        var i = 0
-        while i + 8 <= range.count {
-            let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
-            let a = UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(result + i).storeBytes(of: a / (1 + fastExp(-g)), as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < range.count {
-            result[i] = value[i] / (1 + expf(-gate[i]))
-            i += 1
-        }
+        gatedLinear(
+            value: input.pointer + range.lowerBound, gate: input.pointer + count + range.lowerBound,
+            into: output.pointer + range.lowerBound, count: range.count)
+    }
+}
+
+/// `result[i] = value[i] · σ(gate[i])` on the calling thread; `result` may be `value`.
+func gatedLinear(
+    value: UnsafePointer<Float>, gate: UnsafePointer<Float>, into result: UnsafeMutablePointer<Float>, count: Int
+) {
+    var i = 0
+    while i + 8 <= count {
+        let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
+        let a = UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(result + i).storeBytes(of: a / (1 + fastExp(-g)), as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count {
+        result[i] = value[i] / (1 + expf(-gate[i]))
+        i += 1
     }
 }
 

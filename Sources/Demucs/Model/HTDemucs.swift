@@ -165,10 +165,10 @@ public struct HTDemucs: Sendable {
         }
 
         for index in 0..<config.depth {
-            x = timed(clock, "decoder") { decoder[index](x, skip: skips.removeLast(), length: 0) }
+            timed(clock, "decoder") { decoder[index].apply(to: &x, skip: skips.removeLast(), length: 0) }
             trace?("decoder.\(index).out0", x)
-            xt = timed(clock, "decoder") {
-                timeDecoder[index](xt, skip: timeSkips.removeLast(), length: timeLengths.removeLast())
+            timed(clock, "decoder") {
+                timeDecoder[index].apply(to: &xt, skip: timeSkips.removeLast(), length: timeLengths.removeLast())
             }
             trace?("tdecoder.\(index).out0", xt)
         }

@@ -38,9 +38,26 @@ struct DConv: Sendable {
         }
     }
 
-    /// Adds the branch to `x`, in place: `[C, F, T]` (rows = F) or `[C, T]` (rows = 1).
+    /// Float elements of the doubled pointwise output per band of frequency rows: 4 MB.
+    private static let bandBudget = 1 << 20
+
+    /// Adds the branch to `x`, in place: `[C, F, T]` or `[C, T]`.
+    ///
+    /// Frequency rows are independent sequences, so the spectral path runs a band of rows
+    /// at a time: the doubled pointwise output (66 MB in htdemucs's first layer) never
+    /// exists for the whole spectrogram.
     func apply(to x: inout Tensor) {
-        let rows = x.shape.count == 3 ? x.shape[1] : 1
+        guard x.shape.count == 3 else { return applyBlocks(to: &x, rows: 1) }
+        let (channels, rows, frames) = (x.shape[0], x.shape[1], x.shape[2])
+        let band = max(1, min(rows, Self.bandBudget / (2 * channels * frames)))
+        for start in stride(from: 0, to: rows, by: band) {
+            var part = rowBand(x, from: start, count: min(band, rows - start))
+            applyBlocks(to: &part, rows: part.shape[1])
+            setRowBand(part, of: &x, at: start)
+        }
+    }
+
+    private func applyBlocks(to x: inout Tensor, rows: Int) {
         for block in blocks {
             var y = block.dilated(x)
             block.norm1.apply(&y, batch: rows)
@@ -115,9 +132,7 @@ struct EncoderLayer: Sendable {
         norm1?.apply(&y)
         gelu(&y)
         dconv?.apply(to: &y)
-        var z = rewrite(y)
-        norm2?.apply(&z)
-        return glu(z)
+        return gatedConv(rewrite, norm: norm2, y)
     }
 }
 
@@ -169,23 +184,59 @@ struct DecoderLayer: Sendable {
         dconv = config.dconvMode & 2 != 0 ? DConv(p, "\(prefix).dconv", channels: inChannels, config: config) : nil
     }
 
-    /// Returns the layer output. `length` is the time length the matching encoder layer
-    /// received (time axis only). The skip is consumed: the sum is formed in its buffer.
-    func callAsFunction(_ input: Tensor, skip: consuming Tensor, length: Int) -> Tensor {
-        var x = consume skip
-        add(input, to: &x)
-        var y = rewrite(x)
-        norm1?.apply(&y)
-        y = glu(y)
-        dconv?.apply(to: &y)
-        var z = convTranspose(y)
-        norm2?.apply(&z)
+    /// Replaces `x` by the layer's output. `length` is the time length the matching
+    /// encoder layer received (time axis only). The skip sum is formed in `x`'s buffer and
+    /// each activation is released as soon as the next one exists.
+    func apply(to x: inout Tensor, skip: consuming Tensor, length: Int) {
+        add(skip, to: &x)
+        _ = consume skip
+        x = gatedConv(rewrite, norm: norm1, x)
+        dconv?.apply(to: &x)
+        x = convTranspose(x)
+        norm2?.apply(&x)
         switch axis {
-        case .frequency: cropRows(&z, from: pad, count: z.shape[1] - 2 * pad)
-        case .time: z = cropTime(z, from: pad, count: length)
+        case .frequency: cropRows(&x, from: pad, count: x.shape[1] - 2 * pad)
+        case .time: x = cropTime(x, from: pad, count: length)
         }
-        if !isLast { gelu(&z) }
-        return z
+        if !isLast { gelu(&x) }
+    }
+}
+
+/// `glu(norm(conv(x)))`. Without a norm the doubled activation is never formed whole;
+/// a GroupNorm needs its statistics over all of it first.
+private func gatedConv(_ conv: Conv2d, norm: GroupNorm?, _ x: Tensor) -> Tensor {
+    guard let norm else { return conv.gated(x) }
+    var z = conv(x)
+    norm.apply(&z)
+    return glu(z)
+}
+
+/// Rows `[from, from + count)` of each channel of `[C, F, T]`, as a tensor of their own.
+func rowBand(_ x: Tensor, from start: Int, count: Int) -> Tensor {
+    let (channels, rows, width) = (x.shape[0], x.shape[1], x.shape[2])
+    let values = [Float](unsafeUninitializedCapacity: channels * count * width) { out, initialized in
+        x.values.withUnsafeBufferPointer { v in
+            for c in 0..<channels {
+                (out.baseAddress! + c * count * width).initialize(
+                    from: v.baseAddress! + (c * rows + start) * width, count: count * width)
+            }
+        }
+        initialized = channels * count * width
+    }
+    return Tensor(shape: [channels, count, width], values: values)
+}
+
+/// Writes `band` (`[C, count, T]`) over rows `[at, at + count)` of each channel of `x`.
+func setRowBand(_ band: Tensor, of x: inout Tensor, at start: Int) {
+    let (channels, rows, width) = (x.shape[0], x.shape[1], x.shape[2])
+    let count = band.shape[1]
+    x.values.withUnsafeMutableBufferPointer { v in
+        band.values.withUnsafeBufferPointer { b in
+            for c in 0..<channels {
+                (v.baseAddress! + (c * rows + start) * width).update(
+                    from: b.baseAddress! + c * count * width, count: count * width)
+            }
+        }
     }
 }
 
