@@ -36,20 +36,25 @@ let package = Package(
             cSettings: [.define("_XOPEN_SOURCE_EXTENDED")],
             linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
 
+        // Float16 ⇄ Float32 conversions (F16C where the CPU has it); any pointer alignment.
+        .target(
+            name: "CHalfPrecision",
+            cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+
         // Files replaced all at once: a synced temporary file renamed into place.
         .target(name: "AtomicFiles"),
 
         // Model files: torch.save zips, the restricted unpickler, safetensors.
         .target(
             name: "ModelFiles",
-            dependencies: ["AtomicFiles", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AtomicFiles", "CHalfPrecision", .product(name: "Crypto", package: "swift-crypto")]),
 
         // The HT Demucs network and chunked separation.
         // Optimised in debug builds too: its kernels run ~75× slower unoptimised, which
         // would make the end-to-end tests separate at a fraction of real time.
         .target(
             name: "Demucs",
-            dependencies: ["ModelFiles", "CBLAS", "CFFTW"],
+            dependencies: ["ModelFiles", "CBLAS", "CFFTW", "CHalfPrecision"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Audio decode/encode (libsndfile) and resampling (libsoxr).
@@ -72,7 +77,7 @@ let package = Package(
         // Separated stems cached on disk, keyed by audio and model.
         .target(
             name: "StemCache",
-            dependencies: ["AtomicFiles", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AtomicFiles", "CHalfPrecision", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Mixer rules, presets, gain smoothing, meters, offline remix rendering.
         .target(name: "Mixing"),

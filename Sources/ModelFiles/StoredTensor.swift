@@ -1,3 +1,5 @@
+import CHalfPrecision
+
 /// The element type a tensor had in its file, before conversion to Float32.
 public enum ElementType: Sendable, Equatable {
     case float16, bfloat16, float32
@@ -52,10 +54,7 @@ func floats(from raw: UnsafeRawBufferPointer, as type: ElementType) -> [Float] {
     return [Float](unsafeUninitializedCapacity: count) { out, initialized in
         switch type {
         case .float16:
-            for i in 0..<count {
-                let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                out[i] = Float(Float16(bitPattern: bits))
-            }
+            half_widen(raw.baseAddress!.assumingMemoryBound(to: UInt16.self), out.baseAddress!, count)
         case .bfloat16:
             for i in 0..<count {
                 let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))

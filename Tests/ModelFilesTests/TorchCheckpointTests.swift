@@ -145,6 +145,14 @@ struct ConversionTests {
         #expect(values[9] == -2)
     }
 
+    @Test func everyHalfBitPatternWidensLikeTheStandardLibrary() {
+        let all = (0...UInt16.max).map { $0 }
+        for (bits, value) in zip(all, convert(all, .float16)) {
+            let expected = Float(Float16(bitPattern: bits))
+            #expect(value.bitPattern == expected.bitPattern || (value.isNaN && expected.isNaN), "0x\(String(bits, radix: 16))")
+        }
+    }
+
     @Test func bfloat16IsTheHighHalfOfFloat() {
         #expect(convert([0x3F80, 0xC040, 0x7F80, 0x0001], .bfloat16)
             == [1, -3, .infinity, Float(bitPattern: 0x0001_0000)])

@@ -5,7 +5,7 @@
 /// height 1.
 struct Conv2d: Sendable {
     /// `[outChannels, inChannels · kernelHeight · kernelWidth]`.
-    let weight: [Float]
+    let weight: Weights
     let bias: [Float]?
     let inChannels: Int
     let outChannels: Int
@@ -23,7 +23,7 @@ struct Conv2d: Sendable {
         self.outChannels = weight.shape[0]
         self.inChannels = weight.shape[1]
         self.kernel = isOneD ? (1, weight.shape[2]) : (weight.shape[2], weight.shape[3])
-        self.weight = weight.values
+        self.weight = Weights(weight.values)
         self.bias = bias?.values
         self.stride = stride
         self.padding = padding
@@ -69,17 +69,17 @@ struct Conv2d: Sendable {
         let depth = inChannels * kernel.height * kernel.width
         let produced = gated ? outChannels / 2 : outChannels
         let output = [Float](unsafeUninitializedCapacity: produced * columns) { out, initialized in
-            weight.withUnsafeBufferPointer { w in
+            weight.withFloats { w in
                 input.values.withUnsafeBufferPointer { x in
                     if isPointwise && !gated {
                         if let bias { fillChannels(out.baseAddress!, with: bias, inner: columns) }
                         gemm(
-                            m: outChannels, n: columns, k: depth, a: w.baseAddress!, lda: depth,
+                            m: outChannels, n: columns, k: depth, a: w, lda: depth,
                             b: x.baseAddress!, ldb: columns, beta: bias == nil ? 0 : 1, c: out.baseAddress!,
                             ldc: columns)
                     } else {
                         convolveTiled(
-                            x.baseAddress!, height: height, width: width, weight: w.baseAddress!,
+                            x.baseAddress!, height: height, width: width, weight: w,
                             into: out.baseAddress!, gated: gated)
                     }
                 }
@@ -198,7 +198,7 @@ struct Conv2d: Sendable {
 /// padding, computed as one GEMM followed by a col2im scatter.
 struct ConvTranspose2d: Sendable {
     /// `[inChannels, outChannels · kernelHeight · kernelWidth]`.
-    let weight: [Float]
+    let weight: Weights
     let bias: [Float]?
     let inChannels: Int
     let outChannels: Int
@@ -210,7 +210,7 @@ struct ConvTranspose2d: Sendable {
         self.inChannels = weight.shape[0]
         self.outChannels = weight.shape[1]
         self.kernel = isOneD ? (1, weight.shape[2]) : (weight.shape[2], weight.shape[3])
-        self.weight = weight.values
+        self.weight = Weights(weight.values)
         self.bias = bias?.values
         self.stride = stride
     }
@@ -237,7 +237,7 @@ struct ConvTranspose2d: Sendable {
         let cols = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * taps * tileRows * tileWidth)
         defer { cols.deallocate() }
         let (kernel, stride, outChannels) = (kernel, stride, outChannels)
-        weight.withUnsafeBufferPointer { w in
+        weight.withFloats { w in
             input.values.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { out in
                     let (col, out) = (SendablePointer(cols), SendablePointer(out.baseAddress!))
@@ -248,7 +248,7 @@ struct ConvTranspose2d: Sendable {
                             let n = rows.count * cols.count
                             gemm(
                                 transposeA: true, m: outChannels * taps, n: n, k: inChannels,
-                                a: w.baseAddress!, lda: outChannels * taps,
+                                a: w, lda: outChannels * taps,
                                 b: x.baseAddress! + rowStart * width + colStart, ldb: columns,
                                 c: col.pointer, ldc: n)
                             // col2im: each output channel gathers its own taps, so channels run in parallel.

@@ -37,6 +37,7 @@ final class ParameterReader {
 
     /// Values shaped like PyTorch's default initialisation: weights uniform in ±1/√fan-in,
     /// norm gains near 1, small biases and LayerScales, so activations stay in range.
+    /// Rounded to fp16, as published checkpoints store them.
     private func randomTensor(_ name: String, _ shape: [Int]) -> Tensor {
         let count = shape.reduce(1, *)
         let isMatrix = shape.count >= 2
@@ -47,7 +48,7 @@ final class ParameterReader {
             else if name.hasSuffix("weight") { (1, 0.1) }
             else { (0, 0.05) }
         let values = (0..<count).map { _ in
-            center + radius * (2 * Float(generator!.next() >> 40) / Float(1 << 24) - 1)
+            Float(Float16(center + radius * (2 * Float(generator!.next() >> 40) / Float(1 << 24) - 1)))
         }
         return Tensor(shape: shape, values: values)
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// `nn.Linear` on `[tokens, inFeatures]`.
 struct Linear: Sendable {
-    let weight: [Float]
+    let weight: Weights
     let bias: [Float]
     let inFeatures: Int
     let outFeatures: Int
@@ -10,7 +10,7 @@ struct Linear: Sendable {
     init(_ p: ParameterReader, _ prefix: String, in inFeatures: Int, out outFeatures: Int) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        weight = p.tensor("\(prefix).weight", [outFeatures, inFeatures]).values
+        weight = Weights(p.tensor("\(prefix).weight", [outFeatures, inFeatures]).values)
         bias = p.tensor("\(prefix).bias", [outFeatures]).values
     }
 
@@ -18,9 +18,9 @@ struct Linear: Sendable {
         let tokens = x.count / inFeatures
         let out = [Float](unsafeUninitializedCapacity: tokens * outFeatures) { o, initialized in
             x.values.withUnsafeBufferPointer { a in
-                weight.withUnsafeBufferPointer { w in
+                weight.withFloats { w in
                     biasedProduct(
-                        a.baseAddress!, w.baseAddress!, bias: bias[...], rows: tokens, inFeatures: inFeatures,
+                        a.baseAddress!, w, bias: bias[...], rows: tokens, inFeatures: inFeatures,
                         into: o.baseAddress!)
                 }
             }
@@ -52,28 +52,26 @@ func biasedProduct(
 struct MultiheadAttention: Sendable {
     let dim: Int
     let heads: Int
-    let inWeight: [Float]
+    let inWeight: Weights
     let inBias: [Float]
     let out: Linear
 
     init(_ p: ParameterReader, _ prefix: String, dim: Int, heads: Int) {
         self.dim = dim
         self.heads = heads
-        inWeight = p.tensor("\(prefix).in_proj_weight", [3 * dim, dim]).values
+        inWeight = Weights(p.tensor("\(prefix).in_proj_weight", [3 * dim, dim]).values)
         inBias = p.tensor("\(prefix).in_proj_bias", [3 * dim]).values
         out = Linear(p, "\(prefix).out_proj", in: dim, out: dim)
     }
 
-    /// Projects `x` with rows `part·dim ..< (part+1)·dim` of the packed weight.
-    private func project(_ x: Tensor, part: Int) -> [Float] {
+    /// Projects `x` with rows `part·dim ..< (part+1)·dim` of the packed weight `w`.
+    private func project(_ x: Tensor, part: Int, weight w: UnsafePointer<Float>) -> [Float] {
         let tokens = x.count / dim
         return [Float](unsafeUninitializedCapacity: tokens * dim) { r, initialized in
             x.values.withUnsafeBufferPointer { a in
-                inWeight.withUnsafeBufferPointer { w in
-                    biasedProduct(
-                        a.baseAddress!, w.baseAddress! + part * dim * dim, bias: inBias[(part * dim)..<((part + 1) * dim)],
-                        rows: tokens, inFeatures: dim, into: r.baseAddress!)
-                }
+                biasedProduct(
+                    a.baseAddress!, w + part * dim * dim, bias: inBias[(part * dim)..<((part + 1) * dim)],
+                    rows: tokens, inFeatures: dim, into: r.baseAddress!)
             }
             initialized = tokens * dim
         }
@@ -88,9 +86,9 @@ struct MultiheadAttention: Sendable {
         let queries = query.count / dim
         let keys = keyValue.count / dim
         let headDim = dim / heads
-        let q = project(query, part: 0)
-        let k = project(keyValue, part: 1)
-        let v = project(keyValue, part: 2)
+        let (q, k, v) = inWeight.withFloats { w in
+            (project(query, part: 0, weight: w), project(keyValue, part: 1, weight: w), project(keyValue, part: 2, weight: w))
+        }
         var context = [Float](repeating: 0, count: queries * dim)
         let scale = 1 / Float(headDim).squareRoot()
         let blockRows = Self.queryBlockRows
