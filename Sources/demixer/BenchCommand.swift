@@ -75,7 +75,7 @@ struct BenchCommand: ParsableCommand {
                 audioSeconds: duration, threads: threads, segments: segments, loadSeconds: loadSeconds,
                 separationSeconds: separationSeconds, firstSpanSeconds: firstSpan ?? 0,
                 gemmGFLOP: flops / 1e9, stages: clock.seconds, peakRSSMB: peakResidentMegabytes(),
-                checksum: stems.checksum)
+                checksum: stems.checksum, blasKernel: matrixKernelName)
             print(json ? report.json : report.table)
         }
     }
@@ -93,6 +93,7 @@ private struct Report {
     let stages: [String: Double]
     let peakRSSMB: Double
     let checksum: Double
+    let blasKernel: String
 
     /// Real-time factor with loading included, as the issue defines it.
     var rtf: Double { (loadSeconds + separationSeconds) / audioSeconds }
@@ -103,6 +104,7 @@ private struct Report {
     var table: String {
         var lines = [
             String(format: "audio           %.1f s, %d segments, %d threads", audioSeconds, segments, threads),
+            "BLAS            OpenBLAS, \(blasKernel) kernels",
             String(format: "load            %.3f s", loadSeconds),
             String(format: "separation      %.2f s (first span after %.2f s)", separationSeconds, firstSpanSeconds),
             String(format: "RTF             %.3f (load included)", rtf),
@@ -123,7 +125,7 @@ private struct Report {
             "audio_seconds": audioSeconds, "threads": threads, "segments": segments, "load_seconds": loadSeconds,
             "separation_seconds": separationSeconds, "first_span_seconds": firstSpanSeconds, "rtf": rtf,
             "gemm_gflop": gemmGFLOP, "gemm_gflops_per_second": gemmRate, "peak_rss_mb": peakRSSMB,
-            "stages": stages, "checksum": checksum,
+            "stages": stages, "checksum": checksum, "blas_kernel": blasKernel,
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -8,6 +8,12 @@ import Synchronization
 /// results independent of what other threads are doing.
 private let blasSingleThreaded: Void = openblas_set_num_threads(1)
 
+/// The OpenBLAS kernel family the products run on ("Haswell", "SkylakeX", …), which
+/// OpenBLAS picks at load from the CPU or from `OPENBLAS_CORETYPE`; for benchmark reports.
+public var matrixKernelName: String {
+    String(cString: openblas_get_corename())
+}
+
 /// Products below this many flops run on the calling thread alone.
 private let splitThreshold = 1 << 24
 
