@@ -144,7 +144,9 @@ func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int) -> Float {
     var peaks = SIMD8<Float>(repeating: -.infinity)
     var i = 0
     while i + 8 <= count {
-        peaks = pointwiseMax(peaks, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+        // A compare and blend; the standard library's `pointwiseMax` goes lane by lane for NaN rules.
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        peaks.replace(with: v, where: v .> peaks)
         i += 8
     }
     var peak = peaks.max()
