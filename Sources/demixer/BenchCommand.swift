@@ -74,7 +74,7 @@ struct BenchCommand: ParsableCommand {
             let report = Report(
                 audioSeconds: duration, threads: threads, segments: segments, loadSeconds: loadSeconds,
                 separationSeconds: separationSeconds, firstSpanSeconds: firstSpan ?? 0,
-                gemmGFLOP: flops / 1e9, stages: clock.seconds, peakRSSMB: peakResidentMegabytes(),
+                gemmGFLOP: flops / 1e9, stages: clock.seconds, stageCPU: clock.cpuSeconds, peakRSSMB: peakResidentMegabytes(),
                 checksum: stems.checksum, blasKernel: matrixKernelName)
             print(json ? report.json : report.table)
         }
@@ -91,6 +91,8 @@ private struct Report {
     let firstSpanSeconds: Double
     let gemmGFLOP: Double
     let stages: [String: Double]
+    /// CPU seconds of all threads during each stage.
+    let stageCPU: [String: Double]
     let peakRSSMB: Double
     let checksum: Double
     let blasKernel: String
@@ -114,7 +116,10 @@ private struct Report {
         let accounted = stages.values.reduce(0, +)
         for name in Self.stageOrder {
             let t = stages[name] ?? 0
-            lines.append("  " + name.padding(toLength: 13, withPad: " ", startingAt: 0) + String(format: " %7.2f s  %5.1f %%", t, 100 * t / separationSeconds))
+            let busy = t > 0 ? (stageCPU[name] ?? 0) / t : 0
+            lines.append(
+                "  " + name.padding(toLength: 13, withPad: " ", startingAt: 0)
+                    + String(format: " %7.2f s  %5.1f %%  %.2f cores busy", t, 100 * t / separationSeconds, busy))
         }
         lines.append("  other        " + String(format: " %7.2f s", separationSeconds - accounted))
         return lines.joined(separator: "\n")
@@ -125,7 +130,7 @@ private struct Report {
             "audio_seconds": audioSeconds, "threads": threads, "segments": segments, "load_seconds": loadSeconds,
             "separation_seconds": separationSeconds, "first_span_seconds": firstSpanSeconds, "rtf": rtf,
             "gemm_gflop": gemmGFLOP, "gemm_gflops_per_second": gemmRate, "peak_rss_mb": peakRSSMB,
-            "stages": stages, "checksum": checksum, "blas_kernel": blasKernel,
+            "stages": stages, "stage_cpu_seconds": stageCPU, "checksum": checksum, "blas_kernel": blasKernel,
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
