@@ -217,26 +217,40 @@ struct ConvTranspose2d: Sendable {
 
     /// Applies the transposed convolution to `[inChannels, height, width]` (or `[inChannels, width]`).
     ///
+    /// `rows` and `columns`, when given, keep only that window of the output (each within
+    /// the full output): the decoder's crop, formed without the full output existing.
+    ///
     /// Input positions are taken a tile at a time (bands of input rows, or stretches of
     /// a 1-D input): one product gives the tile's contributions for every output channel
     /// and tap (~2 MB), scattered into the output before the next tile, instead of one
     /// patch matrix for the whole input (88 MB in the last decoder layer).
-    func callAsFunction(_ input: Tensor) -> Tensor {
+    func callAsFunction(_ input: Tensor, rows keptRows: Range<Int>? = nil, columns keptColumns: Range<Int>? = nil)
+        -> Tensor
+    {
         let isOneD = input.shape.count == 2
         let height = isOneD ? 1 : input.shape[1]
         let width = input.shape.last!
         precondition(input.shape[0] == inChannels, "transposed conv expects \(inChannels) channels, got \(input.shape)")
-        let outHeight = (height - 1) * stride.height + kernel.height
-        let outWidth = (width - 1) * stride.width + kernel.width
+        let keptRows = keptRows ?? 0..<((height - 1) * stride.height + kernel.height)
+        let keptColumns = keptColumns ?? 0..<((width - 1) * stride.width + kernel.width)
+        precondition(
+            keptRows.upperBound <= (height - 1) * stride.height + kernel.height
+                && keptColumns.upperBound <= (width - 1) * stride.width + kernel.width,
+            "the kept window must lie within the transposed conv's output")
+        let (outHeight, outWidth) = (keptRows.count, keptColumns.count)
         let taps = kernel.height * kernel.width
         let columns = height * width
         let perTile = max(1, Self.tileBudget / (outChannels * taps))
         let (tileRows, tileWidth) =
             height > 1 ? (max(1, min(height, perTile / width)), width) : (1, min(width, perTile))
-        var output = [Float](repeating: 0, count: outChannels * outHeight * outWidth)
+        let (kernel, stride, outChannels) = (kernel, stride, outChannels)
+        let start = bias ?? [Float](repeating: 0, count: outChannels)
+        var output = [Float](unsafeUninitializedCapacity: outChannels * outHeight * outWidth) { out, initialized in
+            fillChannels(out.baseAddress!, with: start, inner: outHeight * outWidth)
+            initialized = outChannels * outHeight * outWidth
+        }
         let cols = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * taps * tileRows * tileWidth)
         defer { cols.deallocate() }
-        let (kernel, stride, outChannels) = (kernel, stride, outChannels)
         weight.withFloats { w in
             input.values.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { out in
@@ -257,11 +271,17 @@ struct ConvTranspose2d: Sendable {
                                     for kh in 0..<kernel.height {
                                         for kw in 0..<kernel.width {
                                             let src = col.pointer + ((co * kernel.height + kh) * kernel.width + kw) * n
+                                            // Inputs whose tap lands inside the kept columns.
+                                            let shift = kw - keptColumns.lowerBound
+                                            let first = max(cols.lowerBound, ceilingDivision(-shift, stride.width))
+                                            let last = min(cols.upperBound, ceilingDivision(outWidth - shift, stride.width))
+                                            guard first < last else { continue }
                                             for (r, ih) in rows.enumerated() {
-                                                let orow = out.pointer
-                                                    + (co * outHeight + ih * stride.height + kh) * outWidth + kw
+                                                let row = ih * stride.height + kh - keptRows.lowerBound
+                                                guard row >= 0 && row < outHeight else { continue }
+                                                let orow = out.pointer + (co * outHeight + row) * outWidth + shift
                                                 let srow = src + r * cols.count - cols.lowerBound
-                                                for iw in cols { orow[iw * stride.width] += srow[iw] }
+                                                for iw in first..<last { orow[iw * stride.width] += srow[iw] }
                                             }
                                         }
                                     }
@@ -272,22 +292,16 @@ struct ConvTranspose2d: Sendable {
                 }
             }
         }
-        if let bias {
-            output.withUnsafeMutableBufferPointer { out in
-                let out = SendablePointer(out.baseAddress!)
-                let plane = outHeight * outWidth
-                parallelFor(outChannels, minimumChunk: 1) { channels in
-                    for co in channels {
-                        for i in 0..<plane { out.pointer[co * plane + i] += bias[co] }
-                    }
-                }
-            }
-        }
         return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
     }
 
     /// Contribution-matrix elements per tile: 2 MB of floats.
     private static let tileBudget = 1 << 19
+}
+
+/// `⌈a / b⌉` for `b > 0`, negative `a` included.
+private func ceilingDivision(_ a: Int, _ b: Int) -> Int {
+    a >= 0 ? (a + b - 1) / b : -(-a / b)
 }
 
 /// Fills the `inner` elements of channel `c` with `values[c]`, channels spread over the cores.

@@ -199,11 +199,21 @@ struct DecoderLayer: Sendable {
         _ = consume skip
         x = gatedConv(rewrite, norm: norm1, x)
         dconv?.apply(to: &x)
-        x = convTranspose(x)
-        norm2?.apply(&x)
-        switch axis {
-        case .frequency: cropRows(&x, from: pad, count: x.shape[1] - 2 * pad)
-        case .time: x = cropTime(x, from: pad, count: length)
+        if let norm2 {
+            // The norm's statistics include the rows and samples the crop drops.
+            x = convTranspose(x)
+            norm2.apply(&x)
+            switch axis {
+            case .frequency: cropRows(&x, from: pad, count: x.shape[1] - 2 * pad)
+            case .time: x = cropTime(x, from: pad, count: length)
+            }
+        } else {
+            switch axis {
+            case .frequency:
+                let rows = (x.shape[1] - 1) * convTranspose.stride.height + convTranspose.kernel.height
+                x = convTranspose(x, rows: pad..<(rows - pad))
+            case .time: x = convTranspose(x, columns: pad..<(pad + length))
+            }
         }
         if !isLast { gelu(&x) }
     }
