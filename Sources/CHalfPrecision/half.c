@@ -1,5 +1,5 @@
 // Half-precision conversions with the F16C instructions where the CPU has them
-// (every x86-64 host Demixer targets), plain C elsewhere.
+// (every x86-64 host Demixer targets), the compiler's _Float16 elsewhere.
 #include "CHalfPrecision.h"
 
 #include <string.h>
@@ -40,25 +40,6 @@ static bool narrow_f16c(const float *source, uint16_t *target, size_t count) {
 }
 #endif
 
-static float widen_one(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1F;
-    uint32_t mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    } else {
-        float value = (float)mantissa * 0x1p-24f;
-        memcpy(&bits, &value, sizeof bits);
-        bits |= sign;
-    }
-    float result;
-    memcpy(&result, &bits, sizeof result);
-    return result;
-}
-
 void half_widen(const uint16_t *source, float *target, size_t count) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("f16c")) {
@@ -67,9 +48,9 @@ void half_widen(const uint16_t *source, float *target, size_t count) {
     }
 #endif
     for (size_t i = 0; i < count; i++) {
-        uint16_t h;
+        _Float16 h;
         memcpy(&h, source + i, sizeof h);
-        target[i] = widen_one(h);
+        target[i] = (float)h;
     }
 }
 
@@ -77,19 +58,10 @@ bool half_narrow_exactly(const float *source, uint16_t *target, size_t count) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("f16c")) return narrow_f16c(source, target, count);
 #endif
-    // Every binary16 value widens to a distinct float, so narrowing is a search.
     for (size_t i = 0; i < count; i++) {
-        uint32_t bits;
-        memcpy(&bits, &source[i], sizeof bits);
-        uint16_t sign = (uint16_t)((bits >> 16) & 0x8000);
-        float magnitude = source[i] < 0 ? -source[i] : source[i];
-        uint16_t lo = 0, hi = 0x7C00;
-        while (lo < hi) {
-            uint16_t mid = (uint16_t)((lo + hi) / 2);
-            if (widen_one(mid) < magnitude) lo = (uint16_t)(mid + 1); else hi = mid;
-        }
-        if (!(widen_one(lo) == magnitude)) return false;
-        target[i] = sign | lo;
+        _Float16 h = (_Float16)source[i];
+        if (!((float)h == source[i])) return false;
+        memcpy(target + i, &h, sizeof h);
     }
     return true;
 }
