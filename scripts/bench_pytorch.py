@@ -6,6 +6,9 @@ and thread count, alternating, and prints both timings and their ratio.
         --seconds 60 --threads 2 --rounds 2
 
 Each side runs in its own process, so its peak resident memory is its own.
+`--openblas-own-kernels` runs demixer without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so
+OpenBLAS picks its kernels for this CPU as it does on a machine that sets neither
+(PyTorch's products use MKL either way).
 """
 import argparse
 import json
@@ -78,6 +81,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs of each side")
     parser.add_argument("--demixer", default=os.path.join(root, ".build/release/demixer"))
     parser.add_argument("--skip-torch", action="store_true", help="time demixer only")
+    parser.add_argument("--openblas-own-kernels", action="store_true",
+                        help="unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for demixer")
     parser.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -85,6 +90,10 @@ def main():
         return run_torch(args)
 
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    swift_env = dict(env)
+    if args.openblas_own_kernels:
+        swift_env.pop("OPENBLAS_CORETYPE", None)
+        swift_env.pop("OPENBLAS_L2_SIZE", None)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "mix.f32")
         synthetic_mix(args.seconds).tofile(path)
@@ -94,7 +103,7 @@ def main():
                      "--weights", args.weights, "--threads", str(args.threads), "--overlap", str(args.overlap)]
         swift_runs, torch_runs = [], []
         for r in range(args.rounds):
-            swift_runs.append(child(swift_cmd, env))
+            swift_runs.append(child(swift_cmd, swift_env))
             print(f"round {r + 1}: demixer  {json.dumps(swift_runs[-1])}", flush=True)
             if not args.skip_torch:
                 torch_runs.append(child(torch_cmd, env))
