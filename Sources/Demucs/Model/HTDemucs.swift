@@ -176,20 +176,30 @@ public struct HTDemucs: Sendable {
         return timed(clock, "istft") {
             denormalize(&x, spectralStats)
             denormalize(&xt, temporalStats)
-            let channels = config.audioChannels
-            let sourceSpectrum = 2 * channels * spectrogram.bins * x.shape[2]
-            var out = [Float](repeating: 0, count: sourceCount * channels * originalLength)
-            for s in 0..<sourceCount {
-                let spectrum = Tensor(
-                    shape: [2 * channels, spectrogram.bins, x.shape[2]],
-                    values: Array(x.values[(s * sourceSpectrum)..<((s + 1) * sourceSpectrum)]))
-                let wave = spectrogram.inverse(spectrum, length: length)
-                for c in 0..<channels {
-                    let row = (s * channels + c)
-                    for i in 0..<originalLength {
-                        out[row * originalLength + i] = wave.values[c * length + i] + xt.values[row * length + i]
+            let (spectral, temporal) = (x, xt)
+            let (channels, sources, fftSize) = (config.audioChannels, sourceCount, config.nfft)
+            let bins = spectrogram.bins
+            let sourceSpectrum = 2 * channels * bins * spectral.shape[2]
+            let out = [Float](unsafeUninitializedCapacity: sources * channels * originalLength) { out, initialized in
+                let o = SendablePointer(out.baseAddress!)
+                // Sources spread over the cores, each with its own FFTW buffers.
+                parallelFor(sources, minimumChunk: 1) { range in
+                    let spectrogram = Spectrogram(fftSize: fftSize)
+                    for s in range {
+                        let spectrum = Tensor(
+                            shape: [2 * channels, bins, spectral.shape[2]],
+                            values: Array(spectral.values[(s * sourceSpectrum)..<((s + 1) * sourceSpectrum)]))
+                        let wave = spectrogram.inverse(spectrum, length: length)
+                        for c in 0..<channels {
+                            let row = s * channels + c
+                            for i in 0..<originalLength {
+                                o.pointer[row * originalLength + i] =
+                                    wave.values[c * length + i] + temporal.values[row * length + i]
+                            }
+                        }
                     }
                 }
+                initialized = sources * channels * originalLength
             }
             return Tensor(shape: [sourceCount, channels, originalLength], values: out)
         }
@@ -228,7 +238,11 @@ private func normalize(_ x: inout Tensor) -> (mean: Float, std: Float) {
 }
 
 private func denormalize(_ x: inout Tensor, _ stats: (mean: Float, std: Float)) {
+    let count = x.count
     x.values.withUnsafeMutableBufferPointer { v in
-        for i in v.indices { v[i] = v[i] * stats.std + stats.mean }
+        let v = SendablePointer(v.baseAddress!)
+        parallelFor(count, minimumChunk: 1 << 16) { range in
+            for i in range { v.pointer[i] = v.pointer[i] * stats.std + stats.mean }
+        }
     }
 }
