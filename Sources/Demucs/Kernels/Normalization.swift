@@ -211,17 +211,25 @@ func add(_ y: Tensor, to x: inout Tensor) {
     }
 }
 
-/// Transposes a `[rows, columns]` matrix.
+/// Transposes a `[rows, columns]` matrix, in 32×32 blocks spread over the cores.
 func transposed(_ x: Tensor) -> Tensor {
     let rows = x.shape[0]
     let columns = x.count / rows
-    var out = [Float](repeating: 0, count: x.count)
-    x.values.withUnsafeBufferPointer { v in
-        out.withUnsafeMutableBufferPointer { o in
-            for r in 0..<rows {
-                for c in 0..<columns { o[c * rows + r] = v[r * columns + c] }
+    let block = 32
+    let out = [Float](unsafeUninitializedCapacity: x.count) { o, initialized in
+        x.values.withUnsafeBufferPointer { v in
+            let (v, o) = (SendablePointer(v.baseAddress!), SendablePointer(o.baseAddress!))
+            parallelFor((rows + block - 1) / block, minimumChunk: 1) { rowBlocks in
+                for r0 in rowBlocks.map({ $0 * block }) {
+                    for c0 in stride(from: 0, to: columns, by: block) {
+                        for r in r0..<min(r0 + block, rows) {
+                            for c in c0..<min(c0 + block, columns) { o.pointer[c * rows + r] = v.pointer[r * columns + c] }
+                        }
+                    }
+                }
             }
         }
+        initialized = x.count
     }
     return Tensor(shape: [columns, rows], values: out)
 }
