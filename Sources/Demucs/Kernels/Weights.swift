@@ -48,6 +48,7 @@ struct Weights: Sendable {
 
 /// `values` as `Float16`s, or nil when any of them is not exactly a `Float16`.
 private func exactHalves(_ values: [Float]) -> [Float16]? {
+    guard !values.isEmpty else { return nil }
     var exact = false
     let halves = [Float16](unsafeUninitializedCapacity: values.count) { out, initialized in
         values.withUnsafeBufferPointer { v in
