@@ -28,6 +28,7 @@ public struct HTDemucs: Sendable {
     }
 
     private init(config: HTDemucsConfig, reader p: ParameterReader) throws {
+        _ = largeBuffersReused
         try config.validate()
         self.config = config
         let sourceCount = config.sources.count
@@ -115,7 +116,6 @@ public struct HTDemucs: Sendable {
         guard mix.shape.count == 2, mix.shape[0] == config.audioChannels else {
             throw DemucsError.wrongChannelCount(expected: config.audioChannels, got: mix.shape.first ?? 0)
         }
-        _ = largeBuffersReused
         let originalLength = mix.shape[1]
         var input = mix
         if config.useTrainSegment && originalLength < config.segmentLength {
