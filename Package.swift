@@ -1,15 +1,6 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-#if arch(x86_64)
-// The engine's element-wise kernels (norms, GELU, GLU, softmax) are compiled for AVX2 and
-// FMA: 5 % less separation time, measured. Every x86-64 CPU since 2013–15 has them; the
-// executable checks at launch and says so where it does not.
-let engineCPU: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-target-cpu", "-Xfrontend", "haswell"])]
-#else
-let engineCPU: [SwiftSetting] = []
-#endif
-
 let package = Package(
     name: "Demixer",
     platforms: [.macOS(.v15)],
@@ -50,9 +41,6 @@ let package = Package(
             name: "CHalfPrecision",
             cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
-        // The launch-time check that the CPU runs the engine's code.
-        .target(name: "CCPUFeatures"),
-
         // Files replaced all at once: a synced temporary file renamed into place.
         .target(name: "AtomicFiles"),
 
@@ -67,7 +55,7 @@ let package = Package(
         .target(
             name: "Demucs",
             dependencies: ["ModelFiles", "CBLAS", "CFFTW", "CHalfPrecision"],
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))] + engineCPU),
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Audio decode/encode (libsndfile) and resampling (libsoxr).
         .target(
@@ -106,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "demixer",
             dependencies: [
-                "Demucs", "AudioIO", "ModelStore", "StemCache", "Mixing", "Playback", "TerminalUI", "CCPUFeatures",
+                "Demucs", "AudioIO", "ModelStore", "StemCache", "Mixing", "Playback", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),

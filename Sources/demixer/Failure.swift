@@ -5,8 +5,6 @@ import Foundation
 enum ExitStatus {
     /// Bad usage: an unknown option or an impossible value.
     static let usage: Int32 = 64
-    /// The CPU cannot run the separation engine's code.
-    static let unsupportedCPU: Int32 = 69
     /// An input file could not be read or decoded.
     static let unreadableInput: Int32 = 66
     /// No model weights are installed, or the weights file is broken.
