@@ -41,6 +41,11 @@ let package = Package(
             name: "CHalfPrecision",
             cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
+        // The engine's element-wise kernels (softmax, GELU, GLU), AVX2/FMA where the CPU has it.
+        .target(
+            name: "CVectorMath",
+            cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+
         // Files replaced all at once: a synced temporary file renamed into place.
         .target(name: "AtomicFiles"),
 
@@ -54,7 +59,7 @@ let package = Package(
         // would make the end-to-end tests separate at a fraction of real time.
         .target(
             name: "Demucs",
-            dependencies: ["ModelFiles", "CBLAS", "CFFTW", "CHalfPrecision"],
+            dependencies: ["ModelFiles", "CBLAS", "CFFTW", "CHalfPrecision", "CVectorMath"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Audio decode/encode (libsndfile) and resampling (libsoxr).

@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// A 2-D convolution (`nn.Conv2d`; `nn.Conv1d` is the case of height 1) computed as
 /// one GEMM over an im2col matrix.
 ///
@@ -142,9 +144,7 @@ struct Conv2d: Sendable {
                     beta: bias == nil ? 0 : 1, c: target, ldc: ldc)
                 if gated {
                     for c in 0..<half {
-                        gatedLinear(
-                            value: product + c * n, gate: product + (half + c) * n,
-                            into: out.pointer + c * columns + offset, count: n)
+                        vector_glu(product + c * n, product + (half + c) * n, out.pointer + c * columns + offset, n)
                     }
                 }
             }

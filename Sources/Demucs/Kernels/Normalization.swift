@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 /// `nn.GroupNorm` over a tensor seen as `[channels, batch, inner]`: for each batch index
@@ -117,9 +118,7 @@ func gelu(_ x: inout Tensor) {
     x.values.withUnsafeMutableBufferPointer { v in
         let shared = SendablePointer(v.baseAddress!)
         parallelFor(v.count, minimumChunk: 1 << 15) { range in
-            mapSIMD8(shared.pointer + range.lowerBound, count: range.count) { a in
-                0.5 * a * (1 + fastErf(a * 0.707_106_781_186_547_52))
-            }
+            vector_gelu(shared.pointer + range.lowerBound, range.count)
         }
     }
 }
@@ -156,26 +155,9 @@ func glu(inPlace x: consuming Tensor) -> Tensor {
 /// `result[i] = input[i] · σ(input[count + i])`; `result` may be `input`.
 private func gatedLinear(_ input: SendablePointer<Float>, into output: SendablePointer<Float>, count: Int) {
     parallelFor(count, minimumChunk: 1 << 15) { range in
-        gatedLinear(
-            value: input.pointer + range.lowerBound, gate: input.pointer + count + range.lowerBound,
-            into: output.pointer + range.lowerBound, count: range.count)
-    }
-}
-
-/// `result[i] = value[i] · σ(gate[i])` on the calling thread; `result` may be `value`.
-func gatedLinear(
-    value: UnsafePointer<Float>, gate: UnsafePointer<Float>, into result: UnsafeMutablePointer<Float>, count: Int
-) {
-    var i = 0
-    while i + 8 <= count {
-        let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
-        let a = UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(result + i).storeBytes(of: a / (1 + fastExp(-g)), as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < count {
-        result[i] = value[i] / (1 + expf(-gate[i]))
-        i += 1
+        vector_glu(
+            input.pointer + range.lowerBound, input.pointer + count + range.lowerBound,
+            output.pointer + range.lowerBound, range.count)
     }
 }
 
@@ -232,4 +214,21 @@ func transposed(_ x: Tensor) -> Tensor {
         initialized = x.count
     }
     return Tensor(shape: [columns, rows], values: out)
+}
+
+/// `body` over `values` in SIMD8 blocks, then the tail padded to a block.
+@inline(__always)
+func mapSIMD8(_ values: UnsafeMutablePointer<Float>, count: Int, _ body: (SIMD8<Float>) -> SIMD8<Float>) {
+    var i = 0
+    while i + 8 <= count {
+        let raw = UnsafeMutableRawPointer(values + i)
+        raw.storeBytes(of: body(raw.loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
+        i += 8
+    }
+    if i < count {
+        var block = SIMD8<Float>(repeating: 0)
+        for j in 0..<(count - i) { block[j] = values[i + j] }
+        let out = body(block)
+        for j in 0..<(count - i) { values[i + j] = out[j] }
+    }
 }

@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 /// `nn.Linear` on `[tokens, inFeatures]`.
@@ -123,7 +124,8 @@ struct MultiheadAttention: Sendable {
                                 transposeB: true, m: rows, n: keys, k: headDim, alpha: scale,
                                 a: q.pointer + first * ldq + h * headDim, lda: ldq,
                                 b: k.pointer + h * headDim, ldb: ldk, c: scores, ldc: keys)
-                            for r in 0..<rows { totals[r] = exponentiateRow(scores + r * keys, count: keys) }
+                            // The softmax numerator; the division waits for the (much narrower) product with the values.
+                            for r in 0..<rows { totals[r] = vector_softmax_exponentials(scores + r * keys, keys) }
                             let out = o.pointer + first * dim + h * headDim
                             serialGemm(
                                 m: rows, n: headDim, k: keys, a: scores, lda: keys,
@@ -146,37 +148,6 @@ struct MultiheadAttention: Sendable {
     /// AVX-512 kernels 2 % faster than 96 rows and 4 % faster than 64; the same as 96
     /// with its AVX2 kernels, measured).
     static let queryBlockRows = 192
-}
-
-/// Replaces a row by `exp(row - max(row))` and returns its sum: the softmax numerator,
-/// leaving the division to the (much narrower) product with the values.
-@inline(__always)
-func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int) -> Float {
-    let raw = UnsafeMutableRawPointer(row)
-    var peaks = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= count {
-        // A compare and blend; the standard library's `pointwiseMax` goes lane by lane for NaN rules.
-        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        peaks.replace(with: v, where: v .> peaks)
-        i += 8
-    }
-    var peak = peaks.max()
-    for j in i..<count { peak = max(peak, row[j]) }
-    var sums = SIMD8<Float>(repeating: 0)
-    i = 0
-    while i + 8 <= count {
-        let e = fastExp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - peak)
-        raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
-        sums += e
-        i += 8
-    }
-    var total = sums.sum()
-    for j in i..<count {
-        row[j] = expf(row[j] - peak)
-        total += row[j]
-    }
-    return total
 }
 
 /// GroupNorm with one group over `[tokens, channels]` (demucs's `MyGroupNorm`): one mean
