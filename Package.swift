@@ -95,11 +95,17 @@ let package = Package(
             name: "TerminalUI",
             dependencies: ["Mixing", "CCurses", .product(name: "TOMLKit", package: "TOMLKit")]),
 
-        // The command-line program.
+        // The application: tracks, models and their cache, and the jobs (separation,
+        // cache write, export) the player and the batch commands run.
+        .target(
+            name: "DemixerCore",
+            dependencies: ["Demucs", "AudioIO", "ModelStore", "StemCache", "Mixing", "Playback"]),
+
+        // The command-line program: argument parsing and the glue to the terminal UI.
         .executableTarget(
             name: "demixer",
             dependencies: [
-                "Demucs", "AudioIO", "ModelStore", "StemCache", "Mixing", "Playback", "TerminalUI",
+                "DemixerCore", "Demucs", "AudioIO", "ModelStore", "StemCache", "Mixing", "Playback", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
@@ -113,6 +119,7 @@ let package = Package(
         .testTarget(name: "DemixerCLITests", dependencies: ["Demucs", "AudioIO"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "StemCacheTests", dependencies: ["StemCache"]),
+        .testTarget(name: "DemixerCoreTests", dependencies: ["DemixerCore", "Demucs", "AudioIO", "Mixing", "Playback"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
         .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Mixing"]),

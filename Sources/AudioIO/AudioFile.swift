@@ -85,16 +85,18 @@ public enum AudioFile {
     /// synced, and is renamed over the target. On failure the target is untouched.
     ///
     /// Apply a ``ClipMode`` first; integer formats saturate whatever remains beyond ±1
-    /// (`SFC_SET_CLIPPING`).
+    /// (`SFC_SET_CLIPPING`). `isCancelled` is asked between blocks: when it turns true the
+    /// write stops with ``AudioIOError/Reason/cancelled`` and the temporary file is gone.
     public static func write(
-        _ audio: AudioBuffer, to path: String, format: AudioFileFormat
+        _ audio: AudioBuffer, to path: String, format: AudioFileFormat, isCancelled: () -> Bool = { false }
     ) throws(AudioIOError) {
-        try write(audio, to: path, format: format, capacity: .max)
+        try write(audio, to: path, format: format, capacity: .max, isCancelled: isCancelled)
     }
 
-    /// ``write(_:to:format:)`` onto a device with `capacity` bytes free.
+    /// ``write(_:to:format:isCancelled:)`` onto a device with `capacity` bytes free.
     static func write(
-        _ audio: AudioBuffer, to path: String, format: AudioFileFormat, capacity: Int64
+        _ audio: AudioBuffer, to path: String, format: AudioFileFormat, capacity: Int64,
+        isCancelled: () -> Bool = { false }
     ) throws(AudioIOError) {
         var info = SF_INFO()
         info.samplerate = Int32(clamping: audio.sampleRate)
@@ -119,18 +121,21 @@ public enum AudioFile {
                 try file.setValue(
                     Int32(SFC_SET_BITRATE_MODE), Int32(SF_BITRATE_MODE_CONSTANT), what: "constant bit rate")
             }
-            try writeFrames(of: audio, to: file)
+            try writeFrames(of: audio, to: file, path: path, isCancelled: isCancelled)
             try file.close()
         }
     }
 
     /// Interleaves block by block and writes each block.
-    private static func writeFrames(of audio: AudioBuffer, to file: SoundFile) throws(AudioIOError) {
+    private static func writeFrames(
+        of audio: AudioBuffer, to file: SoundFile, path: String, isCancelled: () -> Bool
+    ) throws(AudioIOError) {
         let channelCount = audio.channelCount
         let interleaved = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channelCount)
         defer { interleaved.deallocate() }
         var start = 0
         while start < audio.frameCount {
+            if isCancelled() { throw AudioIOError(path: path, reason: .cancelled) }
             let frames = min(blockFrames, audio.frameCount - start)
             for (c, channel) in audio.channels.enumerated() {
                 channel.withUnsafeBufferPointer { samples in

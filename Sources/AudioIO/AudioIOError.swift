@@ -24,6 +24,8 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case notDurable(String)
         /// libsoxr reported an error.
         case resampler(String)
+        /// The writer was asked to stop; the target is untouched.
+        case cancelled
     }
 
     /// The file concerned; nil for failures not tied to a file (resampling).
@@ -55,6 +57,8 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
             text = "\(message); nothing was written"
         case .writeFailed(let message):
             text = "could not write (\(message)); nothing was written"
+        case .cancelled:
+            text = "writing cancelled; nothing was written"
         case .notDurable(let message):
             text = "written, but the directory could not be synced (\(message)); "
                 + "the file may not survive a crash"

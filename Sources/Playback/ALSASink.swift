@@ -23,7 +23,7 @@ public final class ALSASink: AudioSink {
     /// and `snd_pcm_get_params`.
     /// - Throws: `ALSAError` naming the call that failed.
     public init(
-        device: String, format: SampleFormat = .int16, sampleRate: Int = StemStore.sampleRate,
+        device: String, format: SampleFormat = .int16, sampleRate: Int,
         channels: Int = 2, latencyMicroseconds: Int = 100_000
     ) throws {
         self.device = device

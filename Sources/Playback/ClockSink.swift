@@ -18,7 +18,7 @@ public final class ClockSink: AudioSink {
     /// A clock at `sampleRate` taking `periodFrames` per write and queueing up to
     /// `bufferFrames` (default: four periods).
     public init(
-        sampleRate: Int = StemStore.sampleRate, channels: Int = 2, periodFrames: Int = 1024,
+        sampleRate: Int, channels: Int = 2, periodFrames: Int = 1024,
         bufferFrames: Int? = nil, format: SampleFormat = .float32
     ) {
         self.sampleRate = sampleRate

@@ -27,24 +27,29 @@ public final class PlaybackEngine {
     /// plays silently against a `ClockSink` and says why in `deviceProblem`.
     public func start(device: String = "default", format: SampleFormat = .int16) {
         do {
-            start(sink: try ALSASink(device: device, format: format, channels: store.channelCount))
+            start(
+                sink: try ALSASink(
+                    device: device, format: format, sampleRate: store.sampleRate, channels: store.channelCount))
         } catch {
             deviceProblem = "No sound: \(error)"
-            start(sink: ClockSink(channels: store.channelCount, format: format))
+            start(sink: ClockSink(sampleRate: store.sampleRate, channels: store.channelCount, format: format))
         }
     }
 
     /// Starts the audio thread writing to `sink`, which it owns from now on.
     public func start(sink: any AudioSink) {
         precondition(renderLoop == nil, "the engine is already playing")
-        precondition(sink.sampleRate == StemStore.sampleRate, "the sink must run at 44.1 kHz")
+        precondition(sink.sampleRate == store.sampleRate, "the sink must run at the store's rate")
         precondition(sink.channelCount == store.channelCount, "the sink must take the store's channels")
         let renderer = Renderer(store: store, controls: controls, status: status, maxFrames: sink.periodFrames)
         let renderLoop = RenderLoop(renderer: renderer, sink: sink)
         self.renderLoop = renderLoop
-        let thread = Thread { renderLoop.run() }
+        let status = status
+        let thread = Thread {
+            status.isRealTime = requestRealTimeScheduling()
+            renderLoop.run()
+        }
         thread.name = "demixer-audio"
-        thread.qualityOfService = .userInteractive
         thread.start()
     }
 
@@ -135,6 +140,17 @@ struct Pacer {
         frames += count
         sleep(until: origin + Double(frames - slack) / Double(sampleRate), now: now)
     }
+}
+
+/// Moves the calling thread to `SCHED_FIFO` at a modest priority, above every normal
+/// thread (the separation's included) and below the kernel's own real-time work, so
+/// that a period is rendered on time however busy the cores are. Returns false where
+/// the system does not allow it (no `CAP_SYS_NICE`, no `RLIMIT_RTPRIO`): playback then
+/// runs at normal priority, as before.
+func requestRealTimeScheduling() -> Bool {
+    var parameters = sched_param()
+    parameters.sched_priority = min(max(sched_get_priority_min(SCHED_FIFO), 10), sched_get_priority_max(SCHED_FIFO))
+    return pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters) == 0
 }
 
 /// Sleeps until `deadline` on the monotonic clock, if it is still ahead of `now`.

@@ -8,6 +8,7 @@ public final class PlaybackStatus: Sendable {
     private let playhead = Atomic<Int>(0)
     private let buffering = Atomic<Bool>(false)
     private let underrunCount = Atomic<Int>(0)
+    private let realTime = Atomic<Bool>(false)
     /// Four floats per meter (peak, RMS, held peak, clip), stems then master.
     private let meters: AtomicFloats
     private let failure = Mutex<String?>(nil)
@@ -28,6 +29,12 @@ public final class PlaybackStatus: Sendable {
     public internal(set) var isBuffering: Bool {
         get { buffering.load(ordering: .relaxed) }
         set { buffering.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Whether the audio thread runs under real-time scheduling (`SCHED_FIFO`).
+    public internal(set) var isRealTime: Bool {
+        get { realTime.load(ordering: .relaxed) }
+        set { realTime.store(newValue, ordering: .relaxed) }
     }
 
     /// How many times the device ran dry and was restarted.

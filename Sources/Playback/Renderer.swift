@@ -53,7 +53,7 @@ final class Renderer {
                 to: GainSmoother(gain: controls.targetGain(ofStem: stem), rampFrames: Self.gainRampFrames))
         }
         meters = .allocate(capacity: stemCount + 1)
-        meters.initialize(repeating: Meter(sampleRate: Double(StemStore.sampleRate)))
+        meters.initialize(repeating: Meter(sampleRate: Double(store.sampleRate)))
         levels = .allocate(capacity: stemCount + 1)
         levels.initialize(repeating: BlockLevels())
         fade = GainSmoother(gain: controls.isPlaying ? 1 : 0, rampFrames: Self.fadeFrames)

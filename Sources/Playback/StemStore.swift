@@ -3,7 +3,7 @@ import Synchronization
 /// The separated stems of one track, preallocated for its whole length and filled in
 /// order by the separation thread while the audio thread plays what is already there.
 ///
-/// Layout is planar, `[stem][channel][frame]`, at 44.1 kHz.
+/// Layout is planar, `[stem][channel][frame]`, at the model's sample rate.
 ///
 /// `@unchecked Sendable` because the storage is a raw buffer shared between threads
 /// without a lock. That is safe under two rules this type enforces or documents:
@@ -11,9 +11,8 @@ import Synchronization
 /// frontier moves past it (a releasing store), and readers only touch frames below the
 /// frontier they loaded (an acquiring load). Frames below the frontier never change.
 public final class StemStore: @unchecked Sendable {
-    /// The rate every stem is stored at.
-    public static let sampleRate = 44_100
-
+    /// The rate every stem is stored at: the model's, which playback runs at.
+    public let sampleRate: Int
     public let stemCount: Int
     public let channelCount: Int
     /// The track's length in frames, known before separation starts.
@@ -21,10 +20,12 @@ public final class StemStore: @unchecked Sendable {
     private let samples: UnsafeMutableBufferPointer<Float>
     private let frontier = Atomic<Int>(0)
 
-    /// Storage for `stems` stems of `channels` channels and `frames` frames, silent and
-    /// with nothing separated yet.
-    public init(stems: Int, channels: Int, frames: Int) {
+    /// Storage for `stems` stems of `channels` channels and `frames` frames at
+    /// `sampleRate`, silent and with nothing separated yet.
+    public init(stems: Int, channels: Int, frames: Int, sampleRate: Int) {
         precondition(stems > 0 && channels > 0 && frames >= 0, "a store needs stems and channels")
+        precondition(sampleRate > 0, "a store needs a sample rate")
+        self.sampleRate = sampleRate
         stemCount = stems
         channelCount = channels
         frameCount = frames

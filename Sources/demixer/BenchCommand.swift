@@ -1,5 +1,6 @@
 import ArgumentParser
 import Demucs
+import DemixerCore
 import Foundation
 import Synchronization
 
@@ -197,15 +198,4 @@ private func peakResidentMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
-}
-
-extension HTDemucsConfig {
-    /// The configuration of the official `htdemucs` checkpoint (955717e8).
-    static var officialHTDemucs: HTDemucsConfig {
-        var config = HTDemucsConfig(sources: ["drums", "bass", "other", "vocals"])
-        config.segment = Segment(numerator: 39, denominator: 5)
-        config.dconvMode = 3
-        config.bottomChannels = 512
-        return config
-    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DemixerCore
 import Foundation
 import ModelStore
 import StemCache

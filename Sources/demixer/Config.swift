@@ -1,3 +1,4 @@
+import DemixerCore
 import Foundation
 import TOMLKit
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DemixerCore
 import Foundation
 import Mixing
 
@@ -44,13 +45,20 @@ struct MixCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            let jobs = BatchJobs()
             let loaded = try model.load(config: Config.load())
-            let state = try mixState(stems: loaded.separator.bag.sources)
-            let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
-            let stems = try loaded.stems(for: track)
+            let state = try mixState(stems: loaded.sources)
             let format = try output.fileFormat(forPath: out)
-            let buffers = try output.prepare([renderMix(stems: stems.samples, state: state)], for: track)
-            try writeAudio(buffers[0], to: URL(fileURLWithPath: out), format: format)
+            let track = try Track.load(file, sampleRate: loaded.sampleRate)
+            for warning in track.warnings { printError("demixer: warning: \(warning)") }
+            let stems = try separate(track, with: loaded, jobs: jobs)
+            let buffer = try track.prepareForWriting([renderMix(stems: stems.samples, state: state)], clip: output.clip.mode)[0]
+            let path = URL(fileURLWithPath: out)
+            try jobs.wait(
+                for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in
+                    try AudioOutput.write(buffer, to: path, format: format, context: context)
+                })
+            printError("wrote \(path.path)")
         }
     }
 

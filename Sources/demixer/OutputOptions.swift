@@ -1,5 +1,6 @@
 import ArgumentParser
 import AudioIO
+import DemixerCore
 import Foundation
 
 /// How separated or remixed audio is written: shared by `separate` and `mix`.
@@ -30,41 +31,6 @@ struct OutputOptions: ParsableArguments {
         case (.flac, .float32): throw ValidationError("flac stores 16 or 24 bits, not 32-bit float")
         }
     }
-
-    /// The outputs back in the track's shape, clipped as asked.
-    func prepare(_ outputs: [[[Float]]], for track: Track) throws -> [AudioBuffer] {
-        try prepareForWriting(outputs, for: track, clip: clip.mode)
-    }
-}
-
-/// Brings model-rate outputs (`[output][channel][frame]`) back to the track's sample
-/// rate and channel count, then applies `clip` to all of them together.
-func prepareForWriting(_ outputs: [[[Float]]], for track: Track, clip: ClipMode) throws -> [AudioBuffer] {
-    let buffers = try outputs.map { channels in
-        var buffer = AudioBuffer(sampleRate: 44_100, channels: channels)
-        if track.sourceRate != buffer.sampleRate {
-            do {
-                buffer = try Resampler.resample(buffer, to: track.sourceRate)
-            } catch {
-                throw Failure(message: "\(error)", status: ExitStatus.writeFailure)
-            }
-        }
-        return track.sourceChannels == 1 ? buffer.remixed(toChannelCount: 1) : buffer
-    }
-    return clip.apply(to: buffers)
-}
-
-/// Writes `buffer` atomically, creating the folder, reporting the path on stderr.
-func writeAudio(_ buffer: AudioBuffer, to path: URL, format: AudioFileFormat) throws {
-    do {
-        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try AudioFile.write(buffer, to: path.path, format: format)
-    } catch let error as AudioIOError {
-        throw Failure(message: error.description, status: ExitStatus.writeFailure)
-    } catch {
-        throw Failure(message: "\(path.path): \(error.localizedDescription)", status: ExitStatus.writeFailure)
-    }
-    printError("wrote \(path.path)")
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DemixerCore
 import Foundation
 import TerminalUI
 
@@ -27,7 +28,7 @@ struct PlayCommand: ParsableCommand {
             var openingFailure: Failure?
             do {
                 let loaded = try model.load(config: config, demoFallback: true)
-                let track = try Track.load(file, sampleRate: loaded.separator.bag.sampleRate)
+                let track = try Track.load(file, sampleRate: loaded.sampleRate)
                 session = PlayerSession(
                     track: track, model: loaded, device: device ?? config.device, seekStep: config.seekStep)
                 controller = session!
@@ -39,11 +40,10 @@ struct PlayCommand: ParsableCommand {
                 try TerminalApp.run(controller: controller, theme: theme ?? config.theme)
             } catch {
                 session?.handle(.quit)
-                session?.waitForSeparationToStop()
                 throw Failure(message: "cannot open the terminal: \(error)", status: ExitStatus.usage)
             }
+            // Every way out of the loop (q, a signal, a closed terminal) ends the jobs here.
             if let session, !session.snapshot().shouldQuit { session.handle(.quit) }
-            session?.waitForSeparationToStop()
             // Shown on screen; repeated in full once the terminal is back, with its status.
             if let openingFailure { throw openingFailure }
         }

@@ -1,3 +1,4 @@
+import DemixerCore
 import Foundation
 
 /// Progress on standard error: a redrawn bar with percent and a detail (speed, ETA,

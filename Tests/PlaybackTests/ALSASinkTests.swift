@@ -18,7 +18,7 @@ import Testing
         state.toggleExclusiveSolo(1)
         state.toggleSolo(2)
         let engine = PlaybackEngine(store: filledStore(stems), controls: MixerControls(state: state, playing: true))
-        let sink = try ALSASink(device: "file:'\(path)',raw", format: format)
+        let sink = try ALSASink(device: "file:'\(path)',raw", format: format, sampleRate: 44_100)
         engine.start(sink: sink)
         #expect(eventually { engine.status.position == 20_000 })
         engine.stop()
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func theNullDeviceTakesPeriodsAndReportsItsSizes() throws {
-        let sink = try ALSASink(device: "null")
+        let sink = try ALSASink(device: "null", sampleRate: 44_100)
         #expect(sink.periodFrames > 0 && sink.bufferFrames >= sink.periodFrames)
         let silence = [Int16](repeating: 0, count: sink.periodFrames * 2)
         try silence.withUnsafeBytes { try sink.write($0, frames: sink.periodFrames) }
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func anUnknownDeviceThrowsAnErrorNamingTheCallAndTheDevice() {
-        let error = #expect(throws: ALSAError.self) { try ALSASink(device: "demixer-no-such-device") }
+        let error = #expect(throws: ALSAError.self) { try ALSASink(device: "demixer-no-such-device", sampleRate: 44_100) }
         #expect(error?.function == "snd_pcm_open")
         #expect(error?.code == -ENOENT)
         #expect(error?.description.contains("demixer-no-such-device") == true)

@@ -5,7 +5,7 @@ import Testing
 
 /// A clock sink that stalls once, as a starved render thread would.
 final class StallingSink: AudioSink {
-    let clock = ClockSink(periodFrames: 441, bufferFrames: 1_764)
+    let clock = ClockSink(sampleRate: 44_100, periodFrames: 441, bufferFrames: 1_764)
     let stallAtWrite: Int
     let stallMicroseconds: UInt32
     private var writes = 0
@@ -50,7 +50,7 @@ final class StallingSink: AudioSink {
 
     @Test func theClockKeepsRealTime() {
         let engine = engine()
-        engine.start(sink: ClockSink())
+        engine.start(sink: ClockSink(sampleRate: 44_100))
         usleep(300_000)
         let position = engine.status.position
         engine.stop()
@@ -77,11 +77,11 @@ final class StallingSink: AudioSink {
 
     @Test func playbackWaitsForSeparationToCatchUp() {
         let stems = testStems(frames: 44_100)
-        let store = StemStore(stems: 4, channels: 2, frames: 44_100)
+        let store = StemStore(stems: 4, channels: 2, frames: 44_100, sampleRate: 44_100)
         store.append(start: 0, frames: 4_410, stems: stems.map { $0.map { Array($0[..<4_410]) } })
         let engine = PlaybackEngine(
             store: store, controls: MixerControls(state: MixState(stems: ["a", "b", "c", "d"]), playing: true))
-        engine.start(sink: ClockSink())
+        engine.start(sink: ClockSink(sampleRate: 44_100))
         #expect(eventually { engine.status.isBuffering })
         #expect(engine.status.position == 4_410)
         store.append(start: 4_410, frames: 39_690, stems: stems.map { $0.map { Array($0[4_410...]) } })

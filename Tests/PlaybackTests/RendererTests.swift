@@ -25,7 +25,7 @@ import Testing
 
     @Test func playheadWaitsAtTheFrontierThenResumesWhenMoreIsSeparated() {
         let stems = testStems(frames: 20_000)
-        let store = StemStore(stems: 4, channels: 2, frames: 20_000)
+        let store = StemStore(stems: 4, channels: 2, frames: 20_000, sampleRate: 44_100)
         store.append(start: 0, frames: 5_000, stems: stems.map { $0.map { Array($0[..<5_000]) } })
         let harness = RenderHarness(store: store, state: MixState(stems: names))
         let played = harness.render(periods: 20)

@@ -4,7 +4,7 @@ import Testing
 @Suite struct StemStoreTests {
     @Test func appendCopiesEveryStemAndMovesTheFrontier() {
         let stems = testStems(stems: 2, channels: 2, frames: 300)
-        let store = StemStore(stems: 2, channels: 2, frames: 300)
+        let store = StemStore(stems: 2, channels: 2, frames: 300, sampleRate: 44_100)
         #expect(store.separatedFrames == 0)
         store.append(start: 0, frames: 100, stems: stems.map { $0.map { Array($0[..<100]) } })
         #expect(store.separatedFrames == 100 && !store.isComplete)
@@ -20,7 +20,7 @@ import Testing
 
     @Test func aReaderOnAnotherThreadSeesEverythingBelowTheFrontier() async {
         let frames = 44_100
-        let store = StemStore(stems: 1, channels: 1, frames: frames)
+        let store = StemStore(stems: 1, channels: 1, frames: frames, sampleRate: 44_100)
         let reader = Task.detached {
             var checked = 0
             while checked < frames {

@@ -1,0 +1,60 @@
+import AudioIO
+import Foundation
+import Mixing
+
+/// What the player's export writes: the remix as heard, or every stem.
+public struct ExportRequest: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case remix, stems }
+
+    public var kind: Kind
+    public var format: AudioFileFormat
+    /// The folder the files go into.
+    public var destination: URL
+
+    public init(kind: Kind, format: AudioFileFormat, destination: URL) {
+        self.kind = kind
+        self.format = format
+        self.destination = destination
+    }
+}
+
+/// Writing audio the way every command and the player do: atomically, cancellable,
+/// creating the folder, failures as `Failure`s with exit status 73.
+public enum AudioOutput {
+    /// Writes `buffer` to `path` through a temporary file renamed into place; a
+    /// cancelled `context` stops it between blocks with nothing left behind.
+    public static func write(
+        _ buffer: AudioBuffer, to path: URL, format: AudioFileFormat, context: JobContext
+    ) throws {
+        do {
+            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try AudioFile.write(buffer, to: path.path, format: format, isCancelled: { context.isCancelled })
+        } catch let error as AudioIOError {
+            if error.reason == .cancelled { throw JobCancelled() }
+            throw Failure(message: error.description, status: ExitStatus.writeFailure)
+        } catch {
+            throw Failure(message: "\(path.path): \(error.localizedDescription)", status: ExitStatus.writeFailure)
+        }
+    }
+
+    /// Writes the files of `request` from whole-track `stems` mixed by `state`, clipped
+    /// by rescaling; returns what was written, for the status line.
+    public static func export(
+        _ request: ExportRequest, of track: Track, stems: [[[Float]]], state: MixState, context: JobContext
+    ) throws -> String {
+        let outputs: [(String, [[Float]])] =
+            switch request.kind {
+            case .remix: [("\(track.name) (remix)", renderMix(stems: stems, state: state))]
+            case .stems: zip(state.strips.map { "\(track.name)/\($0.name)" }, stems).map { ($0, $1) }
+            }
+        let buffers = try track.prepareForWriting(outputs.map(\.1), clip: .rescale)
+        for (index, ((name, _), buffer)) in zip(outputs, buffers).enumerated() {
+            try context.checkCancelled()
+            let url = request.destination.appendingPathComponent("\(name).\(request.format.fileExtension)")
+            try write(buffer, to: url, format: request.format, context: context)
+            context.report(progress: Double(index + 1) / Double(outputs.count))
+        }
+        let target = request.kind == .remix ? outputs[0].0 : track.name + "/"
+        return "exported \(request.destination.appendingPathComponent(target).path)"
+    }
+}

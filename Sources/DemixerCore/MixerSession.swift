@@ -1,0 +1,150 @@
+import Foundation
+import Mixing
+import Playback
+import StemCache
+
+
+/// Where the player's sound goes.
+public enum PlaybackOutput {
+    /// An ALSA device by name; with no usable device, playback keeps time silently.
+    case device(String)
+    /// A sink of the caller's (tests use a silent clock).
+    case sink(any AudioSink)
+}
+
+/// The player without its screen: it separates the track as a job into a `StemStore`,
+/// plays the store while that fills, keeps the mixer state, the loop and the export
+/// job, and shuts every job down on `quit()`.
+///
+/// Driven from one thread (the UI's); the jobs report through their handles and the
+/// audio thread through atomics.
+public final class MixerSession {
+    public let track: Track
+    public let model: LoadedModel
+    public let store: StemStore
+    public let controls: MixerControls
+    public let engine: PlaybackEngine
+    /// Every job the session started; `quit()` cancels and waits for them.
+    public let jobs = JobGroup()
+    /// The mixer state; setting it takes effect on the audio thread at once.
+    public var mix: MixState {
+        didSet { controls.publish(mix) }
+    }
+    public private(set) var loop: (start: Int, end: Int?)?
+    /// The separation, or nil when the stems came from the cache.
+    public private(set) var separation: Job<Void>?
+    /// The latest export, running or ended.
+    public private(set) var export: Job<String>?
+    /// Things the user should know that do not stop playback (a cache write failed).
+    public var warnings: [String] { warningLog.withLock { $0 } }
+    private let warningLog = Guarded<[String]>([])
+    private let startedAt = Date()
+
+    public init(track: Track, model: LoadedModel, output: PlaybackOutput) {
+        self.track = track
+        self.model = model
+        mix = MixState(stems: model.sources)
+        store = StemStore(
+            stems: model.sources.count, channels: track.channelCount, frames: track.frameCount,
+            sampleRate: track.sampleRate)
+        controls = MixerControls(state: mix, playing: true)
+        engine = PlaybackEngine(store: store, controls: controls)
+        let warnings = warningLog
+        let key = model.cacheKey(for: track)
+        if let cached = model.cachedStems(key, warn: { message in warnings.withLock { $0.append(message) } }) {
+            store.append(start: 0, frames: store.frameCount, stems: cached.samples)
+        } else {
+            separation = startSeparation(cacheKey: key)
+        }
+        switch output {
+        case .device(let name): engine.start(device: name)
+        case .sink(let sink): engine.start(sink: sink)
+        }
+    }
+
+    /// The separation's speed as a multiple of real time, 0 before the first segment.
+    public var separationSpeed: Double {
+        guard let separation else { return 0 }
+        let elapsed = Date().timeIntervalSince(startedAt)
+        return elapsed > 0 ? separation.progress * track.duration / elapsed : 0
+    }
+
+    /// Why the separation stopped, if it failed.
+    public var separationFailure: String? {
+        if case .failed(let failure) = separation?.outcome { return failure.message }
+        return nil
+    }
+
+    /// Moves the playhead to `frame`, kept inside the track.
+    public func seek(toFrame frame: Int) {
+        controls.requestSeek(to: min(max(frame, 0), max(store.frameCount - 1, 0)))
+    }
+
+    /// Loop marking as a DAW's A/B: sets A at the playhead, then B after it (a point
+    /// before A moves A instead), then clears the loop.
+    public func markLoop() {
+        let position = engine.status.position
+        switch loop {
+        case (let start, nil)? where position > start:
+            loop = (start, position)
+            controls.loop = start..<position
+        case (_, nil)?, nil:
+            loop = (position, nil)
+        case (_, _?)?:
+            loop = nil
+            controls.loop = nil
+        }
+    }
+
+    /// Starts writing `request` in the background once the whole track is separated,
+    /// while playback goes on. Returns why it did not start, when an export is running.
+    @discardableResult
+    public func startExport(_ request: ExportRequest) -> String? {
+        if let export, export.outcome == nil, !export.isCancelled { return "an export is already running" }
+        let previous = export
+        let (track, store, state) = (track, store, mix)
+        export = jobs.start("exporting \(track.fileName)", on: .global(qos: .utility), failureStatus: ExitStatus.writeFailure) {
+            context in
+            // A cancelled export still stopping owns its files until it has cleaned up.
+            previous?.wait()
+            while !store.isComplete {
+                try context.checkCancelled()
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return try AudioOutput.export(
+                request, of: track, stems: store.separatedStems(), state: state, context: context)
+        }
+        return nil
+    }
+
+    /// Stops the running export; its temporary file is removed before it reports.
+    public func cancelExport() { export?.cancel() }
+
+    /// Stops playback and every job, and waits until each has cleaned up.
+    public func quit() {
+        jobs.cancelAll()
+        jobs.waitAll()
+        engine.stop()
+    }
+
+    /// Separates on a job into `store`, then caches the stems in a job of its own.
+    private func startSeparation(cacheKey: CacheKey?) -> Job<Void> {
+        let (track, model, store, jobs, warnings) = (track, model, store, jobs, warningLog)
+        return jobs.start(
+            "separating \(track.fileName)",
+            onEnd: { outcome in
+                guard case .finished = outcome, cacheKey != nil else { return }
+                jobs.start("caching \(track.fileName)", on: .global(qos: .utility)) { _ in
+                    let stems = Stems(names: model.sources, samples: store.separatedStems())
+                    if let problem = model.cache(stems, of: track, key: cacheKey) {
+                        warnings.withLock { $0.append(problem) }
+                    }
+                }
+            },
+            work: { context in
+                try Separation.run(track, with: model, context: context) { start, stems in
+                    store.append(start: start, frames: stems[0][0].count, stems: stems)
+                }
+            })
+    }
+}

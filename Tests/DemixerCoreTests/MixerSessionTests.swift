@@ -1,0 +1,85 @@
+import AudioIO
+import DemixerCore
+import Foundation
+import Testing
+
+@Suite(.serialized) struct MixerSessionTests {
+    @Test func separationFillsTheStoreAndEndsFinished() throws {
+        let session = silentSession(track: syntheticTrack(seconds: 1.2), model: try smallModel())
+        defer { session.quit() }
+        #expect(session.separation?.wait().isFinished == true)
+        #expect(session.store.isComplete)
+    }
+
+    @Test func cancelThenExportAgainLeavesOneWriterAndNoTemporaryFiles() throws {
+        let folder = try ScratchFolder()
+        let session = silentSession(track: syntheticTrack(seconds: 20), model: try smallModel())
+        defer { session.quit() }
+        let request = ExportRequest(kind: .stems, format: .flac24, destination: folder.url)
+        #expect(session.startExport(request) == nil)
+        let first = try #require(session.export)
+        session.cancelExport()
+        #expect(session.startExport(request) == nil)
+        let second = try #require(session.export)
+        #expect(first !== second)
+        #expect(first.wait().isCancelled)
+        #expect(second.wait().isFinished)
+        #expect(folder.temporaries().isEmpty)
+        #expect(folder.files() == ["tone/bass.flac", "tone/drums.flac", "tone/other.flac", "tone/vocals.flac"])
+    }
+
+    @Test func secondExportIsRefusedWhileOneRuns() throws {
+        let folder = try ScratchFolder()
+        let session = silentSession(track: syntheticTrack(seconds: 2), model: try smallModel())
+        defer { session.quit() }
+        let request = ExportRequest(kind: .remix, format: .wav16, destination: folder.url)
+        #expect(session.startExport(request) == nil)
+        #expect(session.startExport(request) == "an export is already running")
+        #expect(session.export?.wait().isFinished == true)
+    }
+
+    @Test func quitDuringExportLeavesNoTemporaryFileAndEndsEveryJob() throws {
+        let folder = try ScratchFolder()
+        let session = silentSession(track: syntheticTrack(seconds: 30), model: try smallModel())
+        #expect(session.separation?.wait().isFinished == true)
+        session.startExport(ExportRequest(kind: .stems, format: .flac24, destination: folder.url))
+        let export = try #require(session.export)
+        // Quit while the first file is being written.
+        #expect(eventually { !folder.temporaries().isEmpty || export.outcome != nil })
+        session.quit()
+        #expect(export.outcome?.isCancelled == true)
+        #expect(session.jobs.isIdle)
+        #expect(folder.temporaries().isEmpty)
+    }
+
+    @Test func quitWhileSeparatingCancelsTheSeparation() throws {
+        let session = silentSession(track: syntheticTrack(seconds: 60), model: try smallModel())
+        session.quit()
+        #expect(session.separation?.outcome?.isCancelled == true)
+        #expect(!session.store.isComplete)
+    }
+
+    @Test func modelRateCarriesThroughStoreDurationAndExport() throws {
+        let folder = try ScratchFolder()
+        let model = try smallModel(sampleRate: 48_000)
+        let track = syntheticTrack(seconds: 1.5, sampleRate: 48_000)
+        #expect(track.duration == 1.5)
+        let session = silentSession(track: track, model: model)
+        defer { session.quit() }
+        #expect(session.store.sampleRate == 48_000)
+        #expect(session.engine.status.position >= 0)
+        session.startExport(ExportRequest(kind: .remix, format: .wav16, destination: folder.url))
+        #expect(session.export?.wait().isFinished == true)
+        let written = try AudioFile.read(folder.url.appendingPathComponent("tone (remix).wav").path)
+        #expect(written.audio.sampleRate == 48_000)
+        #expect(written.audio.frameCount == 72_000)
+    }
+
+    @Test func outputsReturnToTheSourceRateFromTheModelRate() throws {
+        let track = syntheticTrack(seconds: 1, sampleRate: 48_000, sourceRate: 44_100)
+        let stems = [[[Float]](repeating: [Float](repeating: 0.1, count: 48_000), count: 2)]
+        let buffers = try track.prepareForWriting(stems, clip: .none)
+        #expect(buffers[0].sampleRate == 44_100)
+        #expect(abs(buffers[0].frameCount - 44_100) <= 1)
+    }
+}
