@@ -8,14 +8,16 @@ public enum Separation {
     /// `demucs` does on the command line: the mix is normalised, separated and scaled
     /// back. Each finished span goes to `onSpan` as `(first frame, [stem][channel][frame])`
     /// in order; progress goes to `context`. Stops with `JobCancelled` when cancelled.
+    /// `compute` sets the engine's threads.
     public static func run(
-        _ track: Track, with model: LoadedModel, context: JobContext,
+        _ track: Track, with model: LoadedModel, context: JobContext, compute: ComputeContext = ComputeContext(),
         onSpan: (_ start: Int, _ stems: [[[Float]]]) -> Void
     ) throws {
         let (normalised, normalisation) = track.normalisedMix()
         do {
             try model.separator.run(
                 mix: normalised,
+                context: compute,
                 isCancelled: { context.isCancelled },
                 onProgress: { context.report(progress: $0.fraction) },
                 onSpan: { onSpan($0.start, normalisation.undo($0)) })

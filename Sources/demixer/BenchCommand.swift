@@ -39,7 +39,6 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            setComputeThreadCount(threads)
             let started = Date()
             let model: HTDemucs
             do {
@@ -59,19 +58,19 @@ struct BenchCommand: ParsableCommand {
             options.overlap = overlap
             let separator = try Separator(bag: ModelBag(model), options: options)
             let clock = StageClock()
-            let flopsBefore = gemmFlopCount.load(ordering: .relaxed)
+            let context = ComputeContext(threads: threads, clock: clock)
             let separationStart = Date()
             var firstSpan: Double?
             var segments = 0
             var stems = HeldStems(sources: model.sourceCount, channels: mix.shape[0], frames: mix.shape[1])
             try separator.run(
-                mix: mix, clock: clock, onProgress: { segments = $0.segmentsDone },
+                mix: mix, context: context, onProgress: { segments = $0.segmentsDone },
                 onSpan: { span in
                     if firstSpan == nil { firstSpan = Date().timeIntervalSince(separationStart) }
                     stems.store(span)
                 })
             let separationSeconds = Date().timeIntervalSince(separationStart)
-            let flops = Double(gemmFlopCount.load(ordering: .relaxed) - flopsBefore)
+            let flops = Double(context.gemmFlops)
             let report = Report(
                 audioSeconds: duration, threads: threads, segments: segments, loadSeconds: loadSeconds,
                 separationSeconds: separationSeconds, firstSpanSeconds: firstSpan ?? 0,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Demucs
 
 /// The `demixer` command: the interactive stem mixer and its batch commands.
 @main
@@ -12,4 +13,10 @@ struct Demixer: ParsableCommand {
             BenchCommand.self,
         ],
         defaultSubcommand: PlayCommand.self)
+
+    /// Applies the engine's process-wide settings once, then parses and runs the command.
+    static func main() {
+        EngineProcess.configure()
+        main(nil)
+    }
 }

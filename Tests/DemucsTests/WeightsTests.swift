@@ -10,7 +10,7 @@ import Testing
         let weights = Weights(Self.everyHalf)
         #expect(weights.isHalfPrecision)
         #expect(weights.count == Self.everyHalf.count)
-        let widened = weights.withFloats { Array(UnsafeBufferPointer(start: $0, count: Self.everyHalf.count)) }
+        let widened = weights.withFloats(context: ComputeContext()) { Array(UnsafeBufferPointer(start: $0, count: Self.everyHalf.count)) }
         #expect(widened.map(\.bitPattern) == Self.everyHalf.map(\.bitPattern))
     }
 
@@ -20,7 +20,7 @@ import Testing
         values[517] = odd
         let weights = Weights(values)
         #expect(!weights.isHalfPrecision)
-        let read = weights.withFloats { Array(UnsafeBufferPointer(start: $0, count: values.count)) }
+        let read = weights.withFloats(context: ComputeContext()) { Array(UnsafeBufferPointer(start: $0, count: values.count)) }
         #expect(read.map(\.bitPattern) == values.map(\.bitPattern))
     }
 }

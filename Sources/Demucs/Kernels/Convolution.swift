@@ -47,8 +47,8 @@ struct Conv2d: Sendable {
     /// of a 1-D output) in a per-thread buffer of ~2 MB that stays in cache, so no
     /// full-size patch matrix (up to 300 MB for the decoder's 3×3 rewrite) is allocated,
     /// and tiles run on all cores.
-    func callAsFunction(_ input: Tensor) -> Tensor {
-        convolve(input, gated: false)
+    func callAsFunction(_ input: Tensor, context: ComputeContext) -> Tensor {
+        convolve(input, gated: false, context: context)
     }
 
     /// The gated linear unit of the convolution's output: its first half of channels
@@ -56,11 +56,11 @@ struct Conv2d: Sendable {
     ///
     /// Formed tile by tile, so the doubled activation (66 MB in the last decoder layer
     /// of htdemucs) never exists whole.
-    func gated(_ input: Tensor) -> Tensor {
-        convolve(input, gated: true)
+    func gated(_ input: Tensor, context: ComputeContext) -> Tensor {
+        convolve(input, gated: true, context: context)
     }
 
-    private func convolve(_ input: Tensor, gated: Bool) -> Tensor {
+    private func convolve(_ input: Tensor, gated: Bool, context: ComputeContext) -> Tensor {
         let isOneD = input.shape.count == 2
         let height = isOneD ? 1 : input.shape[1]
         let width = input.shape.last!
@@ -71,18 +71,18 @@ struct Conv2d: Sendable {
         let depth = inChannels * kernel.height * kernel.width
         let produced = gated ? outChannels / 2 : outChannels
         let output = [Float](unsafeUninitializedCapacity: produced * columns) { out, initialized in
-            weight.withFloats { w in
+            weight.withFloats(context: context) { w in
                 input.values.withUnsafeBufferPointer { x in
                     if isPointwise && !gated {
-                        if let bias { fillChannels(out.baseAddress!, with: bias, inner: columns) }
-                        gemm(
+                        if let bias { fillChannels(out.baseAddress!, with: bias, inner: columns, context: context) }
+                        context.gemm(
                             m: outChannels, n: columns, k: depth, a: w, lda: depth,
                             b: x.baseAddress!, ldb: columns, beta: bias == nil ? 0 : 1, c: out.baseAddress!,
                             ldc: columns)
                     } else {
                         convolveTiled(
                             x.baseAddress!, height: height, width: width, weight: w,
-                            into: out.baseAddress!, gated: gated)
+                            into: out.baseAddress!, gated: gated, context: context)
                     }
                 }
             }
@@ -104,7 +104,8 @@ struct Conv2d: Sendable {
     /// tile's product goes to a per-thread buffer and only its GLU reaches `out`.
     private func convolveTiled(
         _ x: UnsafePointer<Float>, height: Int, width: Int, weight: UnsafePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, gated: Bool
+        into out: UnsafeMutablePointer<Float>, gated: Bool,
+        context: ComputeContext
     ) {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
         let columns = outHeight * outWidth
@@ -118,7 +119,7 @@ struct Conv2d: Sendable {
         let widthTiles = (outWidth + tileWidth - 1) / tileWidth
         let (x, weight, out) = (SendablePointer(x), SendablePointer(weight), SendablePointer(out))
         let half = outChannels / 2
-        parallelFor(rowTiles * widthTiles, minimumChunk: 1) { tiles in
+        context.parallelFor(rowTiles * widthTiles, minimumChunk: 1) { tiles in
             let tileSize = tileRows * tileWidth
             let patches = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : depth * tileSize)
             let product = UnsafeMutablePointer<Float>.allocate(capacity: gated ? outChannels * tileSize : 0)
@@ -139,7 +140,7 @@ struct Conv2d: Sendable {
                 if let bias {
                     for c in 0..<outChannels { (target + c * ldc).update(repeating: bias[c], count: n) }
                 }
-                serialGemm(
+                context.serialGemm(
                     m: outChannels, n: n, k: depth, a: weight.pointer, lda: depth, b: source, ldb: ldb,
                     beta: bias == nil ? 0 : 1, c: target, ldc: ldc)
                 if gated {
@@ -224,7 +225,7 @@ struct ConvTranspose2d: Sendable {
     /// a 1-D input): one product gives the tile's contributions for every output channel
     /// and tap (~2 MB), scattered into the output before the next tile, instead of one
     /// patch matrix for the whole input (88 MB in the last decoder layer).
-    func callAsFunction(_ input: Tensor, rows keptRows: Range<Int>? = nil, columns keptColumns: Range<Int>? = nil)
+    func callAsFunction(_ input: Tensor, rows keptRows: Range<Int>? = nil, columns keptColumns: Range<Int>? = nil, context: ComputeContext)
         -> Tensor
     {
         let isOneD = input.shape.count == 2
@@ -246,12 +247,12 @@ struct ConvTranspose2d: Sendable {
         let (kernel, stride, outChannels) = (kernel, stride, outChannels)
         let start = bias ?? [Float](repeating: 0, count: outChannels)
         var output = [Float](unsafeUninitializedCapacity: outChannels * outHeight * outWidth) { out, initialized in
-            fillChannels(out.baseAddress!, with: start, inner: outHeight * outWidth)
+            fillChannels(out.baseAddress!, with: start, inner: outHeight * outWidth, context: context)
             initialized = outChannels * outHeight * outWidth
         }
         let cols = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * taps * tileRows * tileWidth)
         defer { cols.deallocate() }
-        weight.withFloats { w in
+        weight.withFloats(context: context) { w in
             input.values.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { out in
                     let (col, out) = (SendablePointer(cols), SendablePointer(out.baseAddress!))
@@ -260,13 +261,13 @@ struct ConvTranspose2d: Sendable {
                             let rows = rowStart..<min(height, rowStart + tileRows)
                             let cols = colStart..<min(width, colStart + tileWidth)
                             let n = rows.count * cols.count
-                            gemm(
+                            context.gemm(
                                 transposeA: true, m: outChannels * taps, n: n, k: inChannels,
                                 a: w, lda: outChannels * taps,
                                 b: x.baseAddress! + rowStart * width + colStart, ldb: columns,
                                 c: col.pointer, ldc: n)
                             // col2im: each output channel gathers its own taps, so channels run in parallel.
-                            parallelFor(outChannels, minimumChunk: 1) { channels in
+                            context.parallelFor(outChannels, minimumChunk: 1) { channels in
                                 for co in channels {
                                     for kh in 0..<kernel.height {
                                         for kw in 0..<kernel.width {
@@ -305,9 +306,9 @@ private func ceilingDivision(_ a: Int, _ b: Int) -> Int {
 }
 
 /// Fills the `inner` elements of channel `c` with `values[c]`, channels spread over the cores.
-func fillChannels(_ x: UnsafeMutablePointer<Float>, with values: [Float], inner: Int) {
+func fillChannels(_ x: UnsafeMutablePointer<Float>, with values: [Float], inner: Int, context: ComputeContext) {
     let x = SendablePointer(x)
-    parallelFor(values.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
+    context.parallelFor(values.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
         for c in channels { (x.pointer + c * inner).update(repeating: values[c], count: inner) }
     }
 }

@@ -2,12 +2,6 @@ import CBLAS
 import Dispatch
 import Synchronization
 
-/// OpenBLAS runs single-threaded, always: the engine splits large products over the
-/// cores itself. OpenBLAS's own workers spin-yield between products while the engine's
-/// element-wise code runs (a quarter of the CPU time, measured), and a fixed split keeps
-/// results independent of what other threads are doing.
-private let blasSingleThreaded: Void = openblas_set_num_threads(1)
-
 /// The OpenBLAS kernel family the products run on ("Haswell", "SkylakeX", …), which
 /// OpenBLAS picks at load from the CPU or from `OPENBLAS_CORETYPE`; for benchmark reports.
 public var matrixKernelName: String {
@@ -17,68 +11,69 @@ public var matrixKernelName: String {
 /// Products below this many flops run on the calling thread alone.
 private let splitThreshold = 1 << 24
 
-/// Row-major single-precision matrix product `C = alpha·op(A)·op(B) + beta·C`, spread
-/// over the compute threads by slabs of C when it is large enough.
-///
-/// Every convolution, linear layer and attention product funnels through here. The
-/// split depends only on the shape and the thread count, so results are reproducible.
-func gemm(
-    transposeA: Bool = false, transposeB: Bool = false,
-    m: Int, n: Int, k: Int,
-    alpha: Float = 1,
-    a: UnsafePointer<Float>, lda: Int,
-    b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int
-) {
-    let threads = computeThreads
-    guard threads > 1, 2 * m * n * k >= splitThreshold, max(m, n) >= 32 * threads else {
-        return serialGemm(
-            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    }
-    let (a, b, c) = (SendablePointer(a), SendablePointer(b), SendablePointer(c))
-    let splitColumns = n >= m
-    let extent = splitColumns ? n : m
-    DispatchQueue.concurrentPerform(iterations: threads) { part in
-        // Slab edges on multiples of 16, the micro-kernels' width.
-        let lo = (extent * part / threads) & ~15
-        let hi = part == threads - 1 ? extent : (extent * (part + 1) / threads) & ~15
-        guard lo < hi else { return }
-        if splitColumns {
-            serialGemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: hi - lo, k: k, alpha: alpha,
-                a: a.pointer, lda: lda, b: b.pointer + (transposeB ? lo * ldb : lo), ldb: ldb,
-                beta: beta, c: c.pointer + lo, ldc: ldc)
-        } else {
-            serialGemm(
-                transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k, alpha: alpha,
-                a: a.pointer + (transposeA ? lo : lo * lda), lda: lda, b: b.pointer, ldb: ldb,
-                beta: beta, c: c.pointer + lo * ldc, ldc: ldc)
+extension ComputeContext {
+    /// Row-major single-precision matrix product `C = alpha·op(A)·op(B) + beta·C`, spread
+    /// over the compute threads by slabs of C when it is large enough.
+    ///
+    /// Every convolution, linear layer and attention product funnels through here. The
+    /// split depends only on the shape and the thread count, so results are reproducible.
+    func gemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard threads > 1, 2 * m * n * k >= splitThreshold, max(m, n) >= 32 * threads else {
+            return serialGemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+        let (a, b, c) = (SendablePointer(a), SendablePointer(b), SendablePointer(c))
+        let splitColumns = n >= m
+        let extent = splitColumns ? n : m
+        DispatchQueue.concurrentPerform(iterations: threads) { part in
+            // Slab edges on multiples of 16, the micro-kernels' width.
+            let lo = (extent * part / threads) & ~15
+            let hi = part == threads - 1 ? extent : (extent * (part + 1) / threads) & ~15
+            guard lo < hi else { return }
+            if splitColumns {
+                serialGemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: hi - lo, k: k, alpha: alpha,
+                    a: a.pointer, lda: lda, b: b.pointer + (transposeB ? lo * ldb : lo), ldb: ldb,
+                    beta: beta, c: c.pointer + lo, ldc: ldc)
+            } else {
+                serialGemm(
+                    transposeA: transposeA, transposeB: transposeB, m: hi - lo, n: n, k: k, alpha: alpha,
+                    a: a.pointer + (transposeA ? lo : lo * lda), lda: lda, b: b.pointer, ldb: ldb,
+                    beta: beta, c: c.pointer + lo * ldc, ldc: ldc)
+            }
         }
     }
-}
 
-/// `gemm` on the calling thread only, for work already spread over the cores.
-/// The corresponding C function is `cblas_sgemm`.
-@inline(__always)
-func serialGemm(
-    transposeA: Bool = false, transposeB: Bool = false,
-    m: Int, n: Int, k: Int,
-    alpha: Float = 1,
-    a: UnsafePointer<Float>, lda: Int,
-    b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int
-) {
-    _ = blasSingleThreaded
-    gemmFlopCount.add(2 * m * n * k, ordering: .relaxed)
-    cblas_sgemm(
-        CblasRowMajor,
-        transposeA ? CblasTrans : CblasNoTrans,
-        transposeB ? CblasTrans : CblasNoTrans,
-        Int32(m), Int32(n), Int32(k),
-        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    /// `gemm` on the calling thread only, for work already spread over the cores.
+    /// The corresponding C function is `cblas_sgemm`.
+    @inline(__always)
+    func serialGemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        countGemm(flops: 2 * m * n * k)
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k),
+            alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
 }
 
 /// A pointer handed to the workers of `parallelFor` or of a split product, each

@@ -15,7 +15,7 @@ struct GroupNorm: Sendable {
     /// Normalises `x` in place. Three passes over rows `(channel, batch index)` spread
     /// over the cores: row sums, sums of squares about the group mean (two passes, as
     /// the reference, for accuracy), then the affine.
-    func apply(_ x: inout Tensor, batch: Int = 1) {
+    func apply(_ x: inout Tensor, batch: Int = 1, context: ComputeContext) {
         let channels = weight.count
         precondition(x.count % (channels * batch) == 0, "group norm of \(channels) channels on \(x.shape)")
         let inner = x.count / (channels * batch)
@@ -30,7 +30,7 @@ struct GroupNorm: Sendable {
             func perRow(_ body: @Sendable (UnsafeMutablePointer<Float>, Int) -> Double) -> [Double] {
                 let totals = [Double](unsafeUninitializedCapacity: rows) { t, initialized in
                     let t = SendablePointer(t.baseAddress!)
-                    parallelFor(rows, minimumChunk: chunk) { range in
+                    context.parallelFor(rows, minimumChunk: chunk) { range in
                         for r in range { t.pointer[r] = body(v.pointer + r * inner, r) }
                     }
                     initialized = rows
@@ -46,7 +46,7 @@ struct GroupNorm: Sendable {
             let weight = weight
             let bias = bias
             let epsilon = Double(epsilon)
-            parallelFor(rows, minimumChunk: chunk) { range in
+            context.parallelFor(rows, minimumChunk: chunk) { range in
                 for r in range {
                     let c = r / batch
                     let s = statistic(r)
@@ -92,14 +92,14 @@ struct LayerNorm: Sendable {
     var epsilon: Float = 1e-5
 
     /// Normalises each token, tokens spread over the cores.
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, context: ComputeContext) -> Tensor {
         var y = x
         let channels = weight.count
         let tokens = x.count / channels
         let (weight, bias, epsilon) = (weight, bias, epsilon)
         y.values.withUnsafeMutableBufferPointer { v in
             let v = SendablePointer(v.baseAddress!)
-            parallelFor(tokens, minimumChunk: max(1, (1 << 14) / channels)) { range in
+            context.parallelFor(tokens, minimumChunk: max(1, (1 << 14) / channels)) { range in
                 for t in range {
                     let row = v.pointer + t * channels
                     let mean = Float(rowSum(row, count: channels, center: 0, squared: false)) / Float(channels)
@@ -114,10 +114,10 @@ struct LayerNorm: Sendable {
 }
 
 /// Exact (erf-based) GELU, in place.
-func gelu(_ x: inout Tensor) {
+func gelu(_ x: inout Tensor, context: ComputeContext) {
     x.values.withUnsafeMutableBufferPointer { v in
         let shared = SendablePointer(v.baseAddress!)
-        parallelFor(v.count, minimumChunk: 1 << 15) { range in
+        context.parallelFor(v.count, minimumChunk: 1 << 15) { range in
             vector_gelu(shared.pointer + range.lowerBound, range.count)
         }
     }
@@ -126,11 +126,11 @@ func gelu(_ x: inout Tensor) {
 /// Gated linear unit over the leading (channel) dimension: the first half times the
 /// sigmoid of the second half, in a buffer of its own (for activations that live on,
 /// such as the encoder's skips).
-func glu(_ x: Tensor) -> Tensor {
+func glu(_ x: Tensor, context: ComputeContext) -> Tensor {
     let count = x.count / 2
     let out = [Float](unsafeUninitializedCapacity: count) { o, initialized in
         x.values.withUnsafeBufferPointer { v in
-            gatedLinear(SendablePointer(v.baseAddress!), into: SendablePointer(o.baseAddress!), count: count)
+            gatedLinear(SendablePointer(v.baseAddress!), into: SendablePointer(o.baseAddress!), count: count, context: context)
         }
         initialized = count
     }
@@ -141,11 +141,11 @@ func glu(_ x: Tensor) -> Tensor {
 
 /// `glu` formed in `x`'s own buffer, for short-lived activations: the layer's peak
 /// holds no second activation. The buffer keeps its full capacity until released.
-func glu(inPlace x: consuming Tensor) -> Tensor {
+func glu(inPlace x: consuming Tensor, context: ComputeContext) -> Tensor {
     let count = x.count / 2
     x.values.withUnsafeMutableBufferPointer { v in
         let shared = SendablePointer(v.baseAddress!)
-        gatedLinear(shared, into: shared, count: count)
+        gatedLinear(shared, into: shared, count: count, context: context)
     }
     x.values.removeLast(count)
     x.shape[0] /= 2
@@ -153,8 +153,8 @@ func glu(inPlace x: consuming Tensor) -> Tensor {
 }
 
 /// `result[i] = input[i] · σ(input[count + i])`; `result` may be `input`.
-private func gatedLinear(_ input: SendablePointer<Float>, into output: SendablePointer<Float>, count: Int) {
-    parallelFor(count, minimumChunk: 1 << 15) { range in
+private func gatedLinear(_ input: SendablePointer<Float>, into output: SendablePointer<Float>, count: Int, context: ComputeContext) {
+    context.parallelFor(count, minimumChunk: 1 << 15) { range in
         vector_glu(
             input.pointer + range.lowerBound, input.pointer + count + range.lowerBound,
             output.pointer + range.lowerBound, range.count)
@@ -163,13 +163,13 @@ private func gatedLinear(_ input: SendablePointer<Float>, into output: SendableP
 
 /// `x += scale[c] · y` for each channel `c` of the leading dimension (a LayerScaled
 /// residual), channels spread over the cores.
-func addScaledChannels(_ y: Tensor, scale: [Float], to x: inout Tensor) {
+func addScaledChannels(_ y: Tensor, scale: [Float], to x: inout Tensor, context: ComputeContext) {
     precondition(x.count == y.count, "adding \(y.shape) to \(x.shape)")
     let inner = x.count / scale.count
     x.values.withUnsafeMutableBufferPointer { a in
         y.values.withUnsafeBufferPointer { b in
             let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
-            parallelFor(scale.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
+            context.parallelFor(scale.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
                 for c in channels {
                     let (s, row, other) = (scale[c], a.pointer + c * inner, b.pointer + c * inner)
                     for i in 0..<inner { row[i] += s * other[i] }
@@ -180,13 +180,13 @@ func addScaledChannels(_ y: Tensor, scale: [Float], to x: inout Tensor) {
 }
 
 /// Elementwise `x += y`, spread over the cores.
-func add(_ y: Tensor, to x: inout Tensor) {
+func add(_ y: Tensor, to x: inout Tensor, context: ComputeContext) {
     precondition(x.count == y.count, "adding \(y.shape) to \(x.shape)")
     let count = x.count
     x.values.withUnsafeMutableBufferPointer { a in
         y.values.withUnsafeBufferPointer { b in
             let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
-            parallelFor(count, minimumChunk: 1 << 15) { range in
+            context.parallelFor(count, minimumChunk: 1 << 15) { range in
                 for i in range { a.pointer[i] += b.pointer[i] }
             }
         }
@@ -194,14 +194,14 @@ func add(_ y: Tensor, to x: inout Tensor) {
 }
 
 /// Transposes a `[rows, columns]` matrix, in 32×32 blocks spread over the cores.
-func transposed(_ x: Tensor) -> Tensor {
+func transposed(_ x: Tensor, context: ComputeContext) -> Tensor {
     let rows = x.shape[0]
     let columns = x.count / rows
     let block = 32
     let out = [Float](unsafeUninitializedCapacity: x.count) { o, initialized in
         x.values.withUnsafeBufferPointer { v in
             let (v, o) = (SendablePointer(v.baseAddress!), SendablePointer(o.baseAddress!))
-            parallelFor((rows + block - 1) / block, minimumChunk: 1) { rowBlocks in
+            context.parallelFor((rows + block - 1) / block, minimumChunk: 1) { rowBlocks in
                 for r0 in rowBlocks.map({ $0 * block }) {
                     for c0 in stride(from: 0, to: columns, by: block) {
                         for r in r0..<min(r0 + block, rows) {

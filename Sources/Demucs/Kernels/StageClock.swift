@@ -44,13 +44,3 @@ private func processCPUSeconds() -> Double {
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
 }
-
-/// Optional timing: `body` alone when there is no clock.
-@inline(__always)
-func timed<T>(_ clock: StageClock?, _ stage: String, _ body: () throws -> T) rethrows -> T {
-    guard let clock else { return try body() }
-    return try clock.time(stage, body)
-}
-
-/// Floating-point operations issued to `cblas_sgemm` (2·m·n·k per call) since launch.
-public let gemmFlopCount = Atomic<Int>(0)

@@ -33,14 +33,14 @@ struct Weights: Sendable {
     }
 
     /// Calls `body` with the values as `Float`s, valid only during the call.
-    func withFloats<Result>(_ body: (UnsafePointer<Float>) throws -> Result) rethrows -> Result {
+    func withFloats<Result>(context: ComputeContext, _ body: (UnsafePointer<Float>) throws -> Result) rethrows -> Result {
         switch storage {
         case .single(let values):
             return try values.withUnsafeBufferPointer { try body($0.baseAddress!) }
         case .half(let values):
             let wide = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
             defer { wide.deallocate() }
-            values.withUnsafeBufferPointer { widen($0, into: wide) }
+            values.withUnsafeBufferPointer { widen($0, into: wide, context: context) }
             return try body(wide)
         }
     }
@@ -62,11 +62,11 @@ private func exactHalves(_ values: [Float]) -> [Float16]? {
 }
 
 /// Converts `Float16`s to `Float`s, spread over the cores.
-private func widen(_ source: UnsafeBufferPointer<Float16>, into target: UnsafeMutablePointer<Float>) {
+private func widen(_ source: UnsafeBufferPointer<Float16>, into target: UnsafeMutablePointer<Float>, context: ComputeContext) {
     let target = SendablePointer(target)
     source.withMemoryRebound(to: UInt16.self) { halves in
         let source = SendablePointer(halves.baseAddress!)
-        parallelFor(halves.count, minimumChunk: 1 << 17) { range in
+        context.parallelFor(halves.count, minimumChunk: 1 << 17) { range in
             half_widen(source.pointer + range.lowerBound, target.pointer + range.lowerBound, range.count)
         }
     }

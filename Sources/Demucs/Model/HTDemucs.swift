@@ -28,7 +28,6 @@ public struct HTDemucs: Sendable {
     }
 
     private init(config: HTDemucsConfig, reader p: ParameterReader) throws {
-        _ = largeBuffersReused
         try config.validate()
         self.config = config
         let sourceCount = config.sources.count
@@ -108,10 +107,10 @@ public struct HTDemucs: Sendable {
     ///
     /// Shorter segments are zero-padded to the training length and cropped back, as demucs
     /// does. `trace`, when given, receives every intermediate by name, for bisecting a
-    /// divergence from the reference layer by layer; `clock`, when given, accumulates the
-    /// time of each stage.
+    /// divergence from the reference layer by layer. `context` sets the threads and
+    /// collects the counts and stage times.
     public func separate(
-        segment mix: Tensor, trace: ((String, Tensor) -> Void)? = nil, clock: StageClock? = nil
+        segment mix: Tensor, context: ComputeContext = ComputeContext(), trace: ((String, Tensor) -> Void)? = nil
     ) throws -> Tensor {
         guard mix.shape.count == 2, mix.shape[0] == config.audioChannels else {
             throw DemucsError.wrongChannelCount(expected: config.audioChannels, got: mix.shape.first ?? 0)
@@ -124,10 +123,10 @@ public struct HTDemucs: Sendable {
         let length = input.shape[1]
         let spectrogram = Spectrogram(fftSize: config.nfft)
 
-        var x = timed(clock, "stft") { spectrogram.forward(input) }
+        var x = context.timed("stft") { spectrogram.forward(input) }
         trace?("spec", x)
         var xt = input
-        let (spectralStats, temporalStats) = timed(clock, "stft") { (normalize(&x), normalize(&xt)) }
+        let (spectralStats, temporalStats) = context.timed("stft") { (normalize(&x), normalize(&xt)) }
         trace?("encoder.0.in", x)
         trace?("tencoder.0.in", xt)
 
@@ -136,10 +135,10 @@ public struct HTDemucs: Sendable {
         var timeLengths: [Int] = []
         for index in 0..<config.depth {
             timeLengths.append(xt.shape[1])
-            xt = timed(clock, "encoder") { timeEncoder[index](xt) }
+            xt = context.timed("encoder") { timeEncoder[index](xt, context: context) }
             timeSkips.append(xt)
             trace?("tencoder.\(index).out", xt)
-            x = timed(clock, "encoder") { encoder[index](x) }
+            x = context.timed("encoder") { encoder[index](x, context: context) }
             trace?("encoder.\(index).out", x)
             if index == 0, let frequencyEmbedding {
                 addFrequencyEmbedding(frequencyEmbedding, to: &x)
@@ -150,32 +149,32 @@ public struct HTDemucs: Sendable {
 
         if let transformer {
             if let upsampler {
-                (x, xt) = timed(clock, "transformer") { (upsampler.spectral(x), upsampler.temporal(xt)) }
+                (x, xt) = context.timed("transformer") { (upsampler.spectral(x, context: context), upsampler.temporal(xt, context: context)) }
                 trace?("channel_upsampler.out", x)
                 trace?("channel_upsampler_t.out", xt)
             }
-            (x, xt) = timed(clock, "transformer") { transformer(spectral: x, temporal: xt) }
+            (x, xt) = context.timed("transformer") { transformer(spectral: x, temporal: xt, context: context) }
             trace?("crosstransformer.out0", x)
             trace?("crosstransformer.out1", xt)
             if let downsampler {
-                (x, xt) = timed(clock, "transformer") { (downsampler.spectral(x), downsampler.temporal(xt)) }
+                (x, xt) = context.timed("transformer") { (downsampler.spectral(x, context: context), downsampler.temporal(xt, context: context)) }
                 trace?("channel_downsampler.out", x)
                 trace?("channel_downsampler_t.out", xt)
             }
         }
 
         for index in 0..<config.depth {
-            timed(clock, "decoder") { decoder[index].apply(to: &x, skip: skips.removeLast(), length: 0) }
+            context.timed("decoder") { decoder[index].apply(to: &x, skip: skips.removeLast(), length: 0, context: context) }
             trace?("decoder.\(index).out0", x)
-            timed(clock, "decoder") {
-                timeDecoder[index].apply(to: &xt, skip: timeSkips.removeLast(), length: timeLengths.removeLast())
+            context.timed("decoder") {
+                timeDecoder[index].apply(to: &xt, skip: timeSkips.removeLast(), length: timeLengths.removeLast(), context: context)
             }
             trace?("tdecoder.\(index).out0", xt)
         }
 
-        return timed(clock, "istft") {
-            denormalize(&x, spectralStats)
-            denormalize(&xt, temporalStats)
+        return context.timed("istft") {
+            denormalize(&x, spectralStats, context: context)
+            denormalize(&xt, temporalStats, context: context)
             let (spectral, temporal) = (x, xt)
             let (channels, sources, fftSize) = (config.audioChannels, sourceCount, config.nfft)
             let bins = spectrogram.bins
@@ -183,7 +182,7 @@ public struct HTDemucs: Sendable {
             let out = [Float](unsafeUninitializedCapacity: sources * channels * originalLength) { out, initialized in
                 let o = SendablePointer(out.baseAddress!)
                 // Sources spread over the cores, each with its own FFTW buffers.
-                parallelFor(sources, minimumChunk: 1) { range in
+                context.parallelFor(sources, minimumChunk: 1) { range in
                     let spectrogram = Spectrogram(fftSize: fftSize)
                     for s in range {
                         let spectrum = Tensor(
@@ -237,11 +236,11 @@ private func normalize(_ x: inout Tensor) -> (mean: Float, std: Float) {
     return (m, Float(std))
 }
 
-private func denormalize(_ x: inout Tensor, _ stats: (mean: Float, std: Float)) {
+private func denormalize(_ x: inout Tensor, _ stats: (mean: Float, std: Float), context: ComputeContext) {
     let count = x.count
     x.values.withUnsafeMutableBufferPointer { v in
         let v = SendablePointer(v.baseAddress!)
-        parallelFor(count, minimumChunk: 1 << 16) { range in
+        context.parallelFor(count, minimumChunk: 1 << 16) { range in
             for i in range { v.pointer[i] = v.pointer[i] * stats.std + stats.mean }
         }
     }

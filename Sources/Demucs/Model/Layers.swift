@@ -47,31 +47,31 @@ struct DConv: Sendable {
     /// at a time, bands spread over the cores (each band's kernels then stay on its core):
     /// the doubled pointwise output (66 MB in htdemucs's first layer) never exists for the
     /// whole spectrogram, and the bands' small products need no splitting.
-    func apply(to x: inout Tensor) {
-        guard x.shape.count == 3 else { return applyBlocks(to: &x, rows: 1) }
+    func apply(to x: inout Tensor, context: ComputeContext) {
+        guard x.shape.count == 3 else { return applyBlocks(to: &x, rows: 1, context: context) }
         let shape = x.shape
         let (channels, rows, frames) = (shape[0], shape[1], shape[2])
         let band = max(1, min(rows, Self.bandBudget / (2 * channels * frames)))
         x.values.withUnsafeMutableBufferPointer { values in
             let x = SendablePointer(values.baseAddress!)
-            parallelFor((rows + band - 1) / band, minimumChunk: 1) { bands in
+            context.parallelFor((rows + band - 1) / band, minimumChunk: 1) { bands in
                 for start in bands.map({ $0 * band }) {
                     var part = rowBand(x.pointer, shape: shape, from: start, count: min(band, rows - start))
-                    applyBlocks(to: &part, rows: part.shape[1])
+                    applyBlocks(to: &part, rows: part.shape[1], context: context)
                     setRowBand(part, of: x.pointer, shape: shape, at: start)
                 }
             }
         }
     }
 
-    private func applyBlocks(to x: inout Tensor, rows: Int) {
+    private func applyBlocks(to x: inout Tensor, rows: Int, context: ComputeContext) {
         for block in blocks {
-            var y = block.dilated(x)
-            block.norm1.apply(&y, batch: rows)
-            gelu(&y)
-            y = block.pointwise(y)
-            block.norm2.apply(&y, batch: rows)
-            addScaledChannels(glu(inPlace: consume y), scale: block.scale, to: &x)
+            var y = block.dilated(x, context: context)
+            block.norm1.apply(&y, batch: rows, context: context)
+            gelu(&y, context: context)
+            y = block.pointwise(y, context: context)
+            block.norm2.apply(&y, batch: rows, context: context)
+            addScaledChannels(glu(inPlace: consume y, context: context), scale: block.scale, to: &x, context: context)
         }
     }
 }
@@ -130,16 +130,16 @@ struct EncoderLayer: Sendable {
         dconv = config.dconvMode & 1 != 0 ? DConv(p, "\(prefix).dconv", channels: outChannels, config: config) : nil
     }
 
-    func callAsFunction(_ input: Tensor) -> Tensor {
+    func callAsFunction(_ input: Tensor, context: ComputeContext) -> Tensor {
         var x = input
         if axis == .time, x.shape[1] % stride != 0 {
             x = padTime(x, right: stride - x.shape[1] % stride)
         }
-        var y = conv(x)
-        norm1?.apply(&y)
-        gelu(&y)
-        dconv?.apply(to: &y)
-        return gatedConv(rewrite, norm: norm2, y)
+        var y = conv(x, context: context)
+        norm1?.apply(&y, context: context)
+        gelu(&y, context: context)
+        dconv?.apply(to: &y, context: context)
+        return gatedConv(rewrite, norm: norm2, y, context: context)
     }
 }
 
@@ -194,15 +194,15 @@ struct DecoderLayer: Sendable {
     /// Replaces `x` by the layer's output. `length` is the time length the matching
     /// encoder layer received (time axis only). The skip sum is formed in `x`'s buffer and
     /// each activation is released as soon as the next one exists.
-    func apply(to x: inout Tensor, skip: consuming Tensor, length: Int) {
-        add(skip, to: &x)
+    func apply(to x: inout Tensor, skip: consuming Tensor, length: Int, context: ComputeContext) {
+        add(skip, to: &x, context: context)
         _ = consume skip
-        x = gatedConv(rewrite, norm: norm1, x)
-        dconv?.apply(to: &x)
+        x = gatedConv(rewrite, norm: norm1, x, context: context)
+        dconv?.apply(to: &x, context: context)
         if let norm2 {
             // The norm's statistics include the rows and samples the crop drops.
-            x = convTranspose(x)
-            norm2.apply(&x)
+            x = convTranspose(x, context: context)
+            norm2.apply(&x, context: context)
             switch axis {
             case .frequency: cropRows(&x, from: pad, count: x.shape[1] - 2 * pad)
             case .time: x = cropTime(x, from: pad, count: length)
@@ -211,21 +211,21 @@ struct DecoderLayer: Sendable {
             switch axis {
             case .frequency:
                 let rows = (x.shape[1] - 1) * convTranspose.stride.height + convTranspose.kernel.height
-                x = convTranspose(x, rows: pad..<(rows - pad))
-            case .time: x = convTranspose(x, columns: pad..<(pad + length))
+                x = convTranspose(x, rows: pad..<(rows - pad), context: context)
+            case .time: x = convTranspose(x, columns: pad..<(pad + length), context: context)
             }
         }
-        if !isLast { gelu(&x) }
+        if !isLast { gelu(&x, context: context) }
     }
 }
 
 /// `glu(norm(conv(x)))`. Without a norm the doubled activation is never formed whole;
 /// a GroupNorm needs its statistics over all of it first.
-private func gatedConv(_ conv: Conv2d, norm: GroupNorm?, _ x: Tensor) -> Tensor {
-    guard let norm else { return conv.gated(x) }
-    var z = conv(x)
-    norm.apply(&z)
-    return glu(z)
+private func gatedConv(_ conv: Conv2d, norm: GroupNorm?, _ x: Tensor, context: ComputeContext) -> Tensor {
+    guard let norm else { return conv.gated(x, context: context) }
+    var z = conv(x, context: context)
+    norm.apply(&z, context: context)
+    return glu(z, context: context)
 }
 
 /// Rows `[from, from + count)` of each channel of the `[C, F, T]` tensor at `x`, as a

@@ -15,14 +15,14 @@ struct Linear: Sendable {
         bias = p.tensor("\(prefix).bias", [outFeatures]).values
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, context: ComputeContext) -> Tensor {
         let tokens = x.count / inFeatures
         let out = [Float](unsafeUninitializedCapacity: tokens * outFeatures) { o, initialized in
             x.values.withUnsafeBufferPointer { a in
-                weight.withFloats { w in
+                weight.withFloats(context: context) { w in
                     biasedProduct(
                         a.baseAddress!, w, bias: bias[...], rows: tokens, inFeatures: inFeatures,
-                        into: o.baseAddress!)
+                        into: o.baseAddress!, context: context)
                 }
             }
             initialized = tokens * outFeatures
@@ -35,16 +35,17 @@ struct Linear: Sendable {
 /// bias is written into every output row and the product added to it (beta 1).
 func biasedProduct(
     _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: ArraySlice<Float>, rows: Int, inFeatures: Int,
-    into out: UnsafeMutablePointer<Float>
-) {
+    into out: UnsafeMutablePointer<Float>,
+        context: ComputeContext
+    ) {
     let width = bias.count
     let o = SendablePointer(out)
-    parallelFor(rows, minimumChunk: max(1, (1 << 15) / width)) { range in
+    context.parallelFor(rows, minimumChunk: max(1, (1 << 15) / width)) { range in
         bias.withUnsafeBufferPointer { b in
             for r in range { (o.pointer + r * width).update(from: b.baseAddress!, count: width) }
         }
     }
-    gemm(
+    context.gemm(
         transposeB: true, m: rows, n: width, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
         beta: 1, c: out, ldc: width)
 }
@@ -67,7 +68,7 @@ struct MultiheadAttention: Sendable {
 
     /// Projects `x` with the row blocks `parts` (q = 0, k = 1, v = 2) of the packed weight
     /// `w`, side by side: `[tokens, parts.count · dim]` from one product.
-    private func project(_ x: Tensor, parts: Range<Int>, weight w: UnsafePointer<Float>) -> [Float] {
+    private func project(_ x: Tensor, parts: Range<Int>, weight w: UnsafePointer<Float>, context: ComputeContext) -> [Float] {
         let tokens = x.count / dim
         let width = parts.count * dim
         return [Float](unsafeUninitializedCapacity: tokens * width) { r, initialized in
@@ -75,7 +76,7 @@ struct MultiheadAttention: Sendable {
                 biasedProduct(
                     a.baseAddress!, w + parts.lowerBound * dim * dim,
                     bias: inBias[(parts.lowerBound * dim)..<(parts.upperBound * dim)],
-                    rows: tokens, inFeatures: dim, into: r.baseAddress!)
+                    rows: tokens, inFeatures: dim, into: r.baseAddress!, context: context)
             }
             initialized = tokens * width
         }
@@ -86,22 +87,22 @@ struct MultiheadAttention: Sendable {
     /// Each (head, block of queries) is an independent task on one core: its score block
     /// stays in cache through the scaled product, the softmax and the product with the
     /// values, and no core waits on another.
-    func callAsFunction(query: Tensor, keyValue: Tensor?) -> Tensor {
+    func callAsFunction(query: Tensor, keyValue: Tensor?, context: ComputeContext) -> Tensor {
         let queries = query.count / dim
         let keys = (keyValue ?? query).count / dim
         let headDim = dim / heads
         // Self-attention projects q, k and v in one product, cross-attention k and v in one.
-        let (projectedQuery, projectedKeys) = inWeight.withFloats { w in
+        let (projectedQuery, projectedKeys) = inWeight.withFloats(context: context) { w in
             if let keyValue {
-                (project(query, parts: 0..<1, weight: w), project(keyValue, parts: 1..<3, weight: w))
+                (project(query, parts: 0..<1, weight: w, context: context), project(keyValue, parts: 1..<3, weight: w, context: context))
             } else {
-                (project(query, parts: 0..<3, weight: w), [])
+                (project(query, parts: 0..<3, weight: w, context: context), [])
             }
         }
         let scale = 1 / Float(headDim).squareRoot()
         let blockRows = Self.queryBlockRows
         let blocks = (queries + blockRows - 1) / blockRows
-        let context = [Float](unsafeUninitializedCapacity: queries * dim) { context, initialized in
+        let attended = [Float](unsafeUninitializedCapacity: queries * dim) { attended, initialized in
             projectedQuery.withUnsafeBufferPointer { pq in
                 projectedKeys.withUnsafeBufferPointer { pk in
                     let ldq = keyValue == nil ? 3 * dim : dim
@@ -109,8 +110,8 @@ struct MultiheadAttention: Sendable {
                     let q = SendablePointer(pq.baseAddress!)
                     let k = SendablePointer(keyBase)
                     let v = SendablePointer(keyBase + dim)
-                    let o = SendablePointer(context.baseAddress!)
-                    parallelFor(heads * blocks, minimumChunk: 1) { tasks in
+                    let o = SendablePointer(attended.baseAddress!)
+                    context.parallelFor(heads * blocks, minimumChunk: 1) { tasks in
                         let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * keys)
                         let totals = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
                         defer {
@@ -120,14 +121,14 @@ struct MultiheadAttention: Sendable {
                         for task in tasks {
                             let (h, first) = (task / blocks, (task % blocks) * blockRows)
                             let rows = min(blockRows, queries - first)
-                            serialGemm(
+                            context.serialGemm(
                                 transposeB: true, m: rows, n: keys, k: headDim, alpha: scale,
                                 a: q.pointer + first * ldq + h * headDim, lda: ldq,
                                 b: k.pointer + h * headDim, ldb: ldk, c: scores, ldc: keys)
                             // The softmax numerator; the division waits for the (much narrower) product with the values.
                             for r in 0..<rows { totals[r] = vector_softmax_exponentials(scores + r * keys, keys) }
                             let out = o.pointer + first * dim + h * headDim
-                            serialGemm(
+                            context.serialGemm(
                                 m: rows, n: headDim, k: keys, a: scores, lda: keys,
                                 b: v.pointer + h * headDim, ldb: ldk, c: out, ldc: dim)
                             for r in 0..<rows {
@@ -140,7 +141,7 @@ struct MultiheadAttention: Sendable {
             }
             initialized = queries * dim
         }
-        return out(Tensor(shape: [queries, dim], values: context))
+        return out(Tensor(shape: [queries, dim], values: attended), context: context)
     }
 
     /// Queries per attention task: a 192-row score block over ~2700 keys is ~2 MB, near
@@ -161,7 +162,7 @@ struct TokenGroupNorm: Sendable {
         bias = p.tensor("\(prefix).bias", [dim]).values
     }
 
-    func apply(_ x: inout Tensor) {
+    func apply(_ x: inout Tensor, context: ComputeContext) {
         let channels = weight.count
         let tokens = x.count / channels
         let n = Double(x.count)
@@ -173,7 +174,7 @@ struct TokenGroupNorm: Sendable {
             func total(_ body: @Sendable (UnsafeMutablePointer<Float>) -> Double) -> Double {
                 let sums = [Double](unsafeUninitializedCapacity: tokens) { t, initialized in
                     let t = SendablePointer(t.baseAddress!)
-                    parallelFor(tokens, minimumChunk: chunk) { range in
+                    context.parallelFor(tokens, minimumChunk: chunk) { range in
                         for r in range { t.pointer[r] = body(v.pointer + r * channels) }
                     }
                     initialized = tokens
@@ -184,7 +185,7 @@ struct TokenGroupNorm: Sendable {
             let squares = total { rowSum($0, count: channels, center: Float(mean), squared: true) }
             let invStd = Float(1 / (squares / n + 1e-5).squareRoot())
             let m = Float(mean)
-            parallelFor(tokens, minimumChunk: chunk) { range in
+            context.parallelFor(tokens, minimumChunk: chunk) { range in
                 for t in range {
                     let row = v.pointer + t * channels
                     for c in 0..<channels { row[c] = (row[c] - m) * invStd * weight[c] + bias[c] }
@@ -237,37 +238,37 @@ struct TransformerLayer: Sendable {
     }
 
     /// `x` is `[tokens, dim]`; `other` is the other branch's tokens for a cross layer.
-    func callAsFunction(_ x: Tensor, other: Tensor?) -> Tensor {
-        let q = normQuery(x)
+    func callAsFunction(_ x: Tensor, other: Tensor?, context: ComputeContext) -> Tensor {
+        let q = normQuery(x, context: context)
         let attended: Tensor
         if let normKey, let other {
-            attended = attention(query: q, keyValue: normKey(other))
+            attended = attention(query: q, keyValue: normKey(other, context: context), context: context)
         } else {
-            attended = attention(query: q, keyValue: nil)
+            attended = attention(query: q, keyValue: nil, context: context)
         }
         var y = x
-        addScaled(attended, scale: gamma1, to: &y)
-        var hidden = linear1(normFeedForward(y))
+        addScaled(attended, scale: gamma1, to: &y, context: context)
+        var hidden = linear1(normFeedForward(y, context: context), context: context)
         if useGELU {
-            gelu(&hidden)
+            gelu(&hidden, context: context)
         } else {
             hidden.values = hidden.values.map { max($0, 0) }
         }
-        addScaled(linear2(hidden), scale: gamma2, to: &y)
-        normOut?.apply(&y)
+        addScaled(linear2(hidden, context: context), scale: gamma2, to: &y, context: context)
+        normOut?.apply(&y, context: context)
         return y
     }
 }
 
 /// `x += scale ⊙ y` over `[tokens, dim]` (LayerScale on the channel-last layout).
-private func addScaled(_ y: Tensor, scale: [Float]?, to x: inout Tensor) {
-    guard let scale else { return add(y, to: &x) }
+private func addScaled(_ y: Tensor, scale: [Float]?, to x: inout Tensor, context: ComputeContext) {
+    guard let scale else { return add(y, to: &x, context: context) }
     let dim = scale.count
     let count = x.count / dim
     x.values.withUnsafeMutableBufferPointer { a in
         y.values.withUnsafeBufferPointer { b in
             let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
-            parallelFor(count, minimumChunk: max(1, (1 << 15) / dim)) { tokens in
+            context.parallelFor(count, minimumChunk: max(1, (1 << 15) / dim)) { tokens in
                 for t in tokens {
                     for j in 0..<dim { a.pointer[t * dim + j] += scale[j] * b.pointer[t * dim + j] }
                 }
@@ -315,29 +316,29 @@ struct CrossTransformer: Sendable {
     }
 
     /// `spectral` is `[C, F, T1]`, `temporal` is `[C, T2]`; both come back in those shapes.
-    func callAsFunction(spectral: Tensor, temporal: Tensor) -> (Tensor, Tensor) {
+    func callAsFunction(spectral: Tensor, temporal: Tensor, context: ComputeContext) -> (Tensor, Tensor) {
         let (fr, t1) = (spectral.shape[1], spectral.shape[2])
         // Token n = t1 · F + f, as demucs's "b c fr t1 -> b (t1 fr) c".
-        var x = transposed(Tensor(shape: [dim, fr * t1], values: channelsToTimeMajor(spectral)))
-        if let normIn { x = normIn(x) }
+        var x = transposed(Tensor(shape: [dim, fr * t1], values: channelsToTimeMajor(spectral)), context: context)
+        if let normIn { x = normIn(x, context: context) }
         addEmbedding(to: &x, embedding2D(height: fr, width: t1))
-        var xt = transposed(temporal)
-        if let normInTime { xt = normInTime(xt) }
+        var xt = transposed(temporal, context: context)
+        if let normInTime { xt = normInTime(xt, context: context) }
         addEmbedding(to: &xt, embedding1D(length: temporal.shape[1]))
         for (layer, timeLayer) in zip(layers, timeLayers) {
             if layer.isCross {
                 let previous = x
-                x = layer(x, other: xt)
-                xt = timeLayer(xt, other: previous)
+                x = layer(x, other: xt, context: context)
+                xt = timeLayer(xt, other: previous, context: context)
             } else {
-                x = layer(x, other: nil)
-                xt = timeLayer(xt, other: nil)
+                x = layer(x, other: nil, context: context)
+                xt = timeLayer(xt, other: nil, context: context)
             }
         }
-        let backToSpectral = transposed(x)
+        let backToSpectral = transposed(x, context: context)
         return (
             Tensor(shape: [dim, fr, t1], values: timeMajorToChannels(backToSpectral, fr: fr, t1: t1)),
-            transposed(xt)
+            transposed(xt, context: context)
         )
     }
 

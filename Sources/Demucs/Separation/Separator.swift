@@ -88,11 +88,11 @@ public struct Separator: Sendable {
 
     /// Separates `mix` (`[channels, frames]`) on the calling thread, calling `onSpan` with
     /// each finished span in order and `onProgress` after each segment. Throws
-    /// `SeparationCancelled` when `isCancelled` turns true between segments. `clock`,
-    /// when given, accumulates the time of each stage.
+    /// `SeparationCancelled` when `isCancelled` turns true between segments. `context`
+    /// sets the threads and collects the counts and stage times.
     public func run(
         mix: Tensor,
-        clock: StageClock? = nil,
+        context: ComputeContext = ComputeContext(),
         isCancelled: () -> Bool = { false },
         onProgress: (SeparationProgress) -> Void = { _ in },
         onSpan: (StemSpan) -> Void
@@ -111,15 +111,15 @@ public struct Separator: Sendable {
             for p in passes.indices where round < passes[p].offsets.count {
                 if isCancelled() { throw SeparationCancelled() }
                 let chunk = try passes[p].separateChunk(
-                    round, mix: mix, model: bag.models[passes[p].model], clock: clock)
-                timed(clock, "overlap-add") {
+                    round, mix: mix, model: bag.models[passes[p].model], context: context)
+                context.timed("overlap-add") {
                     passes[p].accumulate(chunk, round: round)
                     combiner.receive(passes[p].finalize(round: round), pass: p)
                 }
                 done += 1
             }
             round += 1
-            for span in timed(clock, "overlap-add", { combiner.emitReady() }) { onSpan(span) }
+            for span in context.timed("overlap-add", { combiner.emitReady() }) { onSpan(span) }
             onProgress(SeparationProgress(segmentsDone: done, segmentsTotal: total, framesFinished: combiner.emitted))
         }
     }
@@ -223,13 +223,13 @@ struct Pass {
 
     /// Runs the model on chunk `index`: the segment-long window centred on the chunk
     /// (real audio around it where there is some, zeros beyond the track), trimmed back.
-    func separateChunk(_ index: Int, mix: Tensor, model: HTDemucs, clock: StageClock? = nil) throws -> Tensor {
+    func separateChunk(_ index: Int, mix: Tensor, model: HTDemucs, context: ComputeContext) throws -> Tensor {
         let offset = offsets[index]
         let chunkLength = min(segment, virtualLength - offset)
         let delta = segment - chunkLength
         let start = offset - delta / 2 - delay
         let window = windowOfMix(mix, start: start, count: segment)
-        let out = try model.separate(segment: window, clock: clock)
+        let out = try model.separate(segment: window, context: context)
         let rows = out.shape[0] * out.shape[1]
         var trimmed = [Float](repeating: 0, count: rows * chunkLength)
         for r in 0..<rows {

@@ -1,6 +1,26 @@
+import CBLAS
+
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The process-wide settings the engine is measured with, applied once by the
+/// application at launch (not as a side effect of building a model): they change the
+/// whole process's allocator and BLAS, which only the application may decide.
+public enum EngineProcess {
+    /// Applies the settings; later calls do nothing. Without them results are the
+    /// same, only slower and larger.
+    public static func configure() { _ = applied }
+
+    private static let applied: Void = {
+        reuseLargeBuffers()
+        // The engine splits large products over the cores itself: OpenBLAS's own
+        // workers would spin-yield between products while the element-wise code runs
+        // (a quarter of the CPU time, measured), and a fixed split keeps results
+        // independent of what other threads are doing.
+        openblas_set_num_threads(1)
+    }()
+}
 
 /// Keeps large buffers in one heap instead of fresh `mmap`s: glibc maps every block over
 /// its (adaptive, at most 32 MB) threshold afresh and unmaps it on free, so each of the
@@ -8,8 +28,7 @@ import Glibc
 /// the CPU time, measured with `perf`). Freed blocks are now reused by the next segment.
 /// One arena for all threads: the kernels' worker threads would otherwise each grow an
 /// arena of their own that the others cannot reuse (peak RSS +36 MB on 60 s, measured).
-/// Process-wide; set once, when the first model is built.
-let largeBuffersReused: Void = {
+private func reuseLargeBuffers() {
     #if canImport(Glibc)
     // `mallopt` is in <malloc.h>, which the Glibc module leaves out; the option numbers
     // are glibc's stable M_TRIM_THRESHOLD (-1), M_MMAP_THRESHOLD (-3) and M_ARENA_MAX (-8).
@@ -20,4 +39,4 @@ let largeBuffersReused: Void = {
     _ = mallopt(-1, 1 << 28)
     _ = mallopt(-8, 1)
     #endif
-}()
+}

@@ -1,0 +1,51 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// How the engine computes: how many threads its kernels spread over, what it counts,
+/// and where it times each stage. Passed explicitly to `HTDemucs` and `Separator`, so
+/// that two separations in one process (a batch job beside the player's) can use
+/// different settings and keep separate counts.
+public final class ComputeContext: Sendable {
+    /// Threads for the matrix products and the element-wise kernels.
+    public let threads: Int
+    /// Accumulates the time of each stage when given (the benchmark's breakdown).
+    public let clock: StageClock?
+    private let flops = Atomic<Int>(0)
+
+    /// `threads` defaults to every core the process may use.
+    public init(threads: Int? = nil, clock: StageClock? = nil) {
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.clock = clock
+    }
+
+    /// Floating-point operations issued to `cblas_sgemm` (2·m·n·k per call) under this context.
+    public var gemmFlops: Int { flops.load(ordering: .relaxed) }
+
+    func countGemm(flops count: Int) { flops.add(count, ordering: .relaxed) }
+
+    /// Splits `0..<count` into one contiguous range per thread (fewer when the work is
+    /// small) and runs `body` on them concurrently.
+    ///
+    /// Everything between matrix products (softmax, GELU, norms, im2col) goes through
+    /// here, so that no core idles while another works.
+    func parallelFor(_ count: Int, minimumChunk: Int = 4096, _ body: @Sendable (Range<Int>) -> Void) {
+        let chunks = min(threads, max(1, count / max(minimumChunk, 1)))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            body(start..<end)
+        }
+    }
+
+    /// Runs `body`, adding its duration to `stage` when there is a clock.
+    @inline(__always)
+    func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        guard let clock else { return try body() }
+        return try clock.time(stage, body)
+    }
+}
