@@ -130,6 +130,7 @@ import Testing
         var htdemucs = HTDemucsConfig(sources: ["drums", "bass", "other", "vocals"])
         htdemucs.segment = .init(numerator: 39, denominator: 5)
         htdemucs.bottomChannels = 512
+        htdemucs.dconvMode = 3
         try htdemucs.validate()
         var sixStems = htdemucs
         sixStems.sources += ["guitar", "piano"]
@@ -137,6 +138,7 @@ import Testing
         var demo = HTDemucsConfig(sources: htdemucs.sources)
         demo.segment = .init(numerator: 3, denominator: 1)
         demo.channels = 16
+        demo.tLayers = 2
         try demo.validate()
         for folder in ["small_forward", "small_6s"] { try CheckpointValidationTests.state(folder).0.validate() }
     }
