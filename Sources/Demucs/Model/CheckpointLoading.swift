@@ -87,7 +87,7 @@ extension HTDemucsConfig {
             switch value {
             case .fraction(let n, let d): segment = Segment(numerator: n, denominator: d)
             case .int(let n): segment = Segment(numerator: n, denominator: 1)
-            default: segment = Segment(seconds: try double())
+            default: segment = try Segment(seconds: double())
             }
         default:
             if !Self.trainingOnlyKeys.contains(key) {
@@ -130,11 +130,20 @@ extension HTDemucsConfig {
     /// defaults, and `metadata` may override `sources` (comma-separated), `segment`
     /// (seconds) and `t_heads`.
     public init(inferredFrom tensors: [String: Tensor], metadata: [String: String]) throws {
-        func shape(_ name: String) throws -> [Int] {
-            guard let t = tensors[name] else {
-                throw DemucsError.incompatibleWeights(model: "HTDemucs", problems: ["missing tensor '\(name)'"])
+        /// The shape of tensor `name`, which must have `rank` dimensions, or `nil` if absent.
+        func shape(_ name: String, rank: Int) throws -> [Int]? {
+            guard let t = tensors[name] else { return nil }
+            guard t.shape.count == rank else {
+                throw DemucsError.incompatibleWeights(
+                    model: "HTDemucs", problems: ["tensor '\(name)' has shape \(t.shape); expected \(rank) dimensions"])
             }
             return t.shape
+        }
+        func required(_ name: String, rank: Int) throws -> [Int] {
+            guard let s = try shape(name, rank: rank) else {
+                throw DemucsError.incompatibleWeights(model: "HTDemucs", problems: ["missing tensor '\(name)'"])
+            }
+            return s
         }
         func count(_ prefix: String) -> Int {
             var n = 0
@@ -142,32 +151,54 @@ extension HTDemucsConfig {
             return n
         }
         let depth = count("encoder")
-        let sourceCount = try shape("decoder.\(max(depth - 1, 0)).conv_tr.weight")[1] / 4
+        let lastDecoder = "decoder.\(max(depth - 1, 0)).conv_tr.weight"
+        let sourceCount = try required(lastDecoder, rank: 4)[1] / 4
+        guard Limits.sourceCount.contains(sourceCount) else {
+            throw DemucsError.invalidConfiguration(
+                key: "sources", reason: "'\(lastDecoder)' implies \(sourceCount), outside \(Limits.sourceCount)")
+        }
         let standard = ["drums", "bass", "other", "vocals"] + (sourceCount == 6 ? ["guitar", "piano"] : [])
         var sources = standard.count == sourceCount ? standard : (0..<sourceCount).map { "source\($0)" }
         if let names = metadata["sources"] {
-            sources = names.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            // Empty names are kept, so that validation refuses them rather than dropping a stem.
+            sources = names.split(separator: ",", omittingEmptySubsequences: false).map {
+                String($0).trimmingCharacters(in: .whitespaces)
+            }
         }
         self.init(sources: sources)
         self.depth = depth
-        channels = try shape("encoder.0.conv.weight")[0]
-        bottomChannels = tensors["channel_upsampler.weight"]?.shape[0] ?? 0
+        channels = try required("encoder.0.conv.weight", rank: 4)[0]
+        bottomChannels = try shape("channel_upsampler.weight", rank: 3)?[0] ?? 0
         tLayers = count("crosstransformer.layers")
-        if depth > 1 { growth = Double(try shape("encoder.1.conv.weight")[0]) / Double(channels) }
+        if depth > 1 { growth = Double(try required("encoder.1.conv.weight", rank: 4)[0]) / Double(channels) }
         normStarts = (0..<depth).first { tensors["encoder.\($0).norm1.weight"] != nil } ?? depth
         if tLayers > 0 {
-            let linear = try shape("crosstransformer.layers.0.linear1.weight")
+            let linear = try required("crosstransformer.layers.0.linear1.weight", rank: 2)
             tHiddenScale = Double(linear[0]) / Double(linear[1])
         }
-        if let dconv = tensors["encoder.0.dconv.layers.0.0.weight"] ?? tensors["decoder.\(depth - 1).dconv.layers.0.0.weight"] {
-            dconvCompress = Double(dconv.shape[1]) / Double(dconv.shape[0])
-            dconvDepth = count(tensors["encoder.0.dconv.layers.0.0.weight"] != nil ? "encoder.0.dconv.layers" : "decoder.\(depth - 1).dconv.layers")
+        let encoderDConv = "encoder.0.dconv.layers"
+        let decoderDConv = "decoder.\(depth - 1).dconv.layers"
+        for prefix in [encoderDConv, decoderDConv] {
+            guard let dconv = try shape("\(prefix).0.0.weight", rank: 3) else { continue }
+            dconvCompress = Double(dconv[1]) / Double(dconv[0])
+            dconvDepth = count(prefix)
+            break
         }
-        let encoderDConv = tensors.keys.contains { $0.hasPrefix("encoder.0.dconv.") }
-        let decoderDConv = tensors.keys.contains { $0.hasPrefix("decoder.0.dconv.") }
-        dconvMode = (encoderDConv ? 1 : 0) | (decoderDConv ? 2 : 0)
+        let hasEncoderDConv = tensors.keys.contains { $0.hasPrefix("encoder.0.dconv.") }
+        let hasDecoderDConv = tensors.keys.contains { $0.hasPrefix("decoder.0.dconv.") }
+        dconvMode = (hasEncoderDConv ? 1 : 0) | (hasDecoderDConv ? 2 : 0)
         segment = Segment(numerator: 39, denominator: 5)
-        if let seconds = metadata["segment"].flatMap(Double.init) { segment = Segment(seconds: seconds) }
-        if let heads = metadata["t_heads"].flatMap(Int.init) { tHeads = heads }
+        if let seconds = metadata["segment"] {
+            guard let value = Double(seconds) else {
+                throw DemucsError.invalidConfiguration(key: "segment", reason: "'\(seconds)' is not a number")
+            }
+            segment = try Segment(seconds: value)
+        }
+        if let heads = metadata["t_heads"] {
+            guard let value = Int(heads) else {
+                throw DemucsError.invalidConfiguration(key: "t_heads", reason: "'\(heads)' is not an integer")
+            }
+            tHeads = value
+        }
     }
 }

@@ -6,7 +6,8 @@ public struct ModelBag: Sendable {
     public let weights: [[Float]]
 
     /// A bag; `weights` defaults to all ones. Every model must share sources, sample rate
-    /// and channel count, and each weight row must have one entry per source.
+    /// and channel count, and each weight row must have one entry per source, finite and
+    /// not negative.
     public init(models: [HTDemucs], weights: [[Float]]? = nil) throws {
         guard let first = models.first else {
             throw DemucsError.invalidConfiguration(key: "models", reason: "a bag needs at least one model")
@@ -23,6 +24,9 @@ public struct ModelBag: Sendable {
         guard weights.count == models.count, weights.allSatisfy({ $0.count == first.sourceCount }) else {
             throw DemucsError.invalidConfiguration(
                 key: "weights", reason: "expected \(models.count) rows of \(first.sourceCount) weights")
+        }
+        if let bad = weights.joined().first(where: { !($0.isFinite && $0 >= 0) }) {
+            throw DemucsError.invalidConfiguration(key: "weights", reason: "\(bad) is not a finite, non-negative weight")
         }
         for k in 0..<first.sourceCount where weights.reduce(0, { $0 + $1[k] }) == 0 {
             throw DemucsError.invalidConfiguration(

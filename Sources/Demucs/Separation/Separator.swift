@@ -30,6 +30,9 @@ public struct StemSpan: Sendable {
     public let frameCount: Int
     /// One `[channels, frameCount]` buffer per source, in the model's source order.
     public let stems: [Tensor]
+    /// NaN or infinite samples the model produced in this span, replaced by zero in
+    /// `stems`: a broken model's output is silence, never a value that traps or clips.
+    public let nonFiniteSamples: Int
 }
 
 /// Separation progress, reported after each segment.
@@ -53,21 +56,40 @@ public struct Separator: Sendable {
     public let bag: ModelBag
     public let options: SeparationOptions
 
+    /// Bounds on the options. A segment shorter than the model's training segment is
+    /// padded inside the model, so below a second the padding is mostly wasted work.
+    public enum Limits {
+        /// `overlap`: demucs uses 0.25; beyond 0.9 a track costs ten times the segments.
+        public static let overlap = 0.0...0.9
+        /// `shifts`: each shift is a whole extra pass (demucs suggests a handful).
+        public static let shifts = 0...20
+        /// `transitionPower`: higher powers underflow the cross-fade's edge weights in Float.
+        public static let transitionPower = 1.0...4.0
+        /// The shortest `segmentSeconds`, unless the model's training segment is shorter.
+        public static let shortestSegmentSeconds = 1.0
+    }
+
+    /// A separator of `bag` with `options`; throws `DemucsError.invalidConfiguration`,
+    /// naming the valid range, when an option is outside `Limits` or the segment is not
+    /// between a second (or the training segment, if shorter) and the models' training segment.
     public init(bag: ModelBag, options: SeparationOptions = SeparationOptions()) throws {
-        let segment = options.segmentSeconds.map { Int(Double(bag.sampleRate) * $0) } ?? bag.segmentLength
-        guard segment > 0, segment <= bag.segmentLength else {
-            // A shorter segment than a model's training length is padded inside the model.
+        if let seconds = options.segmentSeconds {
+            let longest = Double(bag.segmentLength) / Double(bag.sampleRate)
+            let valid = min(Limits.shortestSegmentSeconds, longest)...longest
+            guard valid.contains(seconds) else {
+                throw DemucsError.invalidConfiguration(
+                    key: "segment", reason: "\(seconds) s is outside \(valid.lowerBound)...\(longest) s for this model")
+            }
+        }
+        guard Limits.overlap.contains(options.overlap) else {
+            throw DemucsError.invalidConfiguration(key: "overlap", reason: "\(options.overlap) is outside \(Limits.overlap)")
+        }
+        guard Limits.transitionPower.contains(options.transitionPower) else {
             throw DemucsError.invalidConfiguration(
-                key: "segment", reason: "must be positive and at most the model's \(bag.segmentLength) samples")
+                key: "transition_power", reason: "\(options.transitionPower) is outside \(Limits.transitionPower)")
         }
-        guard options.overlap >= 0, options.overlap < 1, Int((1 - options.overlap) * Double(segment)) > 0 else {
-            throw DemucsError.invalidConfiguration(key: "overlap", reason: "must be in [0, 1)")
-        }
-        guard options.transitionPower >= 1 else {
-            throw DemucsError.invalidConfiguration(key: "transition_power", reason: "must be at least 1")
-        }
-        guard options.shifts >= 0 else {
-            throw DemucsError.invalidConfiguration(key: "shifts", reason: "must not be negative")
+        guard Limits.shifts.contains(options.shifts) else {
+            throw DemucsError.invalidConfiguration(key: "shifts", reason: "\(options.shifts) is outside \(Limits.shifts)")
         }
         if let offsets = options.shiftOffsets {
             let maxShift = bag.sampleRate / 2
@@ -329,6 +351,7 @@ struct Combiner {
         let ready = pending.map { $0[0].count }.min() ?? 0
         guard ready > 0 else { return [] }
         var stems: [Tensor] = []
+        var nonFinite = 0
         for s in 0..<sourceCount {
             var values = [Float](repeating: 0, count: channels * ready)
             for p in pending.indices {
@@ -338,13 +361,26 @@ struct Combiner {
                     for i in 0..<ready { values[c * ready + i] += f * row[i] }
                 }
             }
+            nonFinite += zeroNonFinite(&values)
             stems.append(Tensor(shape: [channels, ready], values: values))
         }
         for p in pending.indices {
             for r in pending[p].indices { pending[p][r].removeFirst(ready) }
         }
-        let span = StemSpan(start: emitted, frameCount: ready, stems: stems)
+        let span = StemSpan(start: emitted, frameCount: ready, stems: stems, nonFiniteSamples: nonFinite)
         emitted += ready
         return [span]
     }
+}
+
+/// Replaces every NaN and infinity in `values` by zero; returns how many there were.
+func zeroNonFinite(_ values: inout [Float]) -> Int {
+    var count = 0
+    values.withUnsafeMutableBufferPointer { v in
+        for i in v.indices where !v[i].isFinite {
+            v[i] = 0
+            count += 1
+        }
+    }
+    return count
 }
