@@ -15,6 +15,8 @@ public enum ModelChecksum {
     }
 
     /// Checks a file against the prefix in its name; names without one pass unchecked.
+    /// `TorchCheckpoint.load` already does this, so calling both hashes the file twice.
+    @available(*, deprecated, message: "TorchCheckpoint.load checks the prefix; drop this call")
     public static func verify(contentsOf url: URL) throws(ModelFileError) {
         try withModelFile(url) { file throws(ModelFileError.Problem) in
             try check(file, fileName: url.lastPathComponent)

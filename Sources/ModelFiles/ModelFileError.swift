@@ -69,6 +69,9 @@ public struct ModelFileError: Error, CustomStringConvertible, Sendable, Equatabl
         case sizeMismatch(tensor: String, expectedBytes: Int, actualBytes: Int)
         /// A tensor name appears twice.
         case duplicateTensor(String)
+        /// The tensors, up to and including `tensor`, would decode to more Float32 bytes
+        /// than `DecodeBudget` allows for the file's size.
+        case decodeBudgetExceeded(tensor: String, decodedBytes: Int, budgetBytes: Int)
         /// The file's sha256 does not start with the digits in its name.
         case checksumMismatch(expectedPrefix: String, actual: String)
 
@@ -124,6 +127,9 @@ public struct ModelFileError: Error, CustomStringConvertible, Sendable, Equatabl
                 "tensor '\(tensor)' needs \(expected) bytes for its shape and dtype but has \(actual)"
             case .duplicateTensor(let name):
                 "tensor name '\(name)' appears more than once"
+            case .decodeBudgetExceeded(let tensor, let decoded, let budget):
+                "tensors up to '\(tensor)' decode to \(decoded) bytes, more than the \(budget) bytes"
+                    + " (\(DecodeBudget.maxBytesPerFileByte)× the file size) a model file may expand to"
             case .checksumMismatch(let expected, let actual):
                 "sha256 is \(actual) but the file name says it starts with \(expected)"
             }

@@ -31,8 +31,7 @@ public struct SafetensorsFile: Sendable {
         else { throw .malformedHeader("the header is not a JSON object") }
 
         var metadata: [String: String] = [:]
-        var tensors: [String: StoredTensor] = [:]
-        var ranges: [(name: String, range: Range<Int>)] = []
+        var planned: [PlannedTensor] = []
         var seen = Set<String>()
         for (name, description) in entries {
             guard seen.insert(name).inserted else { throw .duplicateTensor(name) }
@@ -41,17 +40,17 @@ public struct SafetensorsFile: Sendable {
                 continue
             }
             let (type, shape, range) = try Self.tensorEntry(name, description, dataSize: dataSize)
-            let start = dataStart + range.lowerBound
-            let bytes = UnsafeRawBufferPointer(rebasing: file[start..<dataStart + range.upperBound])
-            tensors[name] = StoredTensor(shape: shape, values: floats(from: bytes, as: type), sourceType: type)
-            if !range.isEmpty { ranges.append((name, range)) }
+            planned.append(PlannedTensor(
+                name: name, shape: shape, type: type, bytes: dataStart + range.lowerBound..<dataStart + range.upperBound))
         }
-        ranges.sort { $0.range.lowerBound < $1.range.lowerBound }
-        for (first, second) in zip(ranges, ranges.dropFirst()) where first.range.overlaps(second.range) {
+        // The format forbids shared bytes; checked before any tensor is decoded.
+        let occupied = planned.filter { !$0.bytes.isEmpty }
+            .sorted { ($0.bytes.lowerBound, $0.name) < ($1.bytes.lowerBound, $1.name) }
+        for (first, second) in zip(occupied, occupied.dropFirst()) where first.bytes.overlaps(second.bytes) {
             throw .overlappingTensors(first.name, second.name)
         }
         self.metadata = metadata
-        self.tensors = tensors
+        self.tensors = try decode(planned, from: file)
     }
 
     private static func metadata(_ value: JSONValue) throws(ModelFileError.Problem) -> [String: String] {

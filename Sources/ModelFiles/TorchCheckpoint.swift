@@ -19,7 +19,8 @@ public struct TorchCheckpoint: Sendable {
     public let trainingArgs: PickleValue
 
     /// Reads a checkpoint. When the name has the official form `<name>-<8 hex>.th`,
-    /// the file's sha256 must start with those digits.
+    /// the file's sha256 must start with those digits; this is the one place that checks
+    /// it, so callers need not hash the file again.
     public static func load(contentsOf url: URL) throws(ModelFileError) -> TorchCheckpoint {
         try withModelFile(url) { file throws(ModelFileError.Problem) in
             try ModelChecksum.check(file, fileName: url.lastPathComponent)
@@ -53,12 +54,13 @@ public struct TorchCheckpoint: Sendable {
             throw .unexpectedLayout("'state' is not a dict")
         }
         klass = "\(module).\(name)"
-        switch try root.value(for: "args").map(plainValue) {
+        var plain = PlainValueConverter()
+        switch try plain.convert(root.value(for: "args")) {
         case nil: args = []
         case .list(let items)?, .tuple(let items)?: args = items
         default: throw .unexpectedLayout("'args' is not a list or tuple")
         }
-        switch try root.value(for: "kwargs").map(plainValue) {
+        switch try plain.convert(root.value(for: "kwargs")) {
         case nil: kwargs = [:]
         case .dict(let entries)?:
             var named: [String: PickleValue] = [:]
@@ -71,7 +73,7 @@ public struct TorchCheckpoint: Sendable {
             kwargs = named
         default: throw .unexpectedLayout("'kwargs' is not a dict")
         }
-        trainingArgs = try root.value(for: "training_args").map(plainValue) ?? .none
+        trainingArgs = try plain.convert(root.value(for: "training_args")) ?? .none
         state = try tensors.read(stateDict)
     }
 
@@ -96,46 +98,60 @@ extension DictBox {
     }
 }
 
-/// Converts an unpickled object to a plain value; tensors and storages have no place there.
-func plainValue(_ object: PickledObject) throws(ModelFileError.Problem) -> PickleValue {
-    try plainValue(object, level: 0)
-}
+/// Converts unpickled objects to plain values; tensors and storages have no place there.
+///
+/// Lists, dicts and tuples reached twice through the memo are copied each time, so a
+/// small pickle can describe an exponentially large tree: one converter counts every
+/// value it makes for a checkpoint against `Unpickler.maxPlainValues`.
+private struct PlainValueConverter {
+    private var made = 0
 
-private func plainValue(_ object: PickledObject, level: Int) throws(ModelFileError.Problem) -> PickleValue {
-    // Lists and dicts can be made to contain themselves through the memo.
-    guard level <= Unpickler.maxDepth else {
-        throw .limitExceeded("values nested more than \(Unpickler.maxDepth) deep (or a cycle)")
+    /// The plain value of a top-level entry, or nil when the entry is absent.
+    mutating func convert(_ object: PickledObject?) throws(ModelFileError.Problem) -> PickleValue? {
+        guard let object else { return nil }
+        return try convert(object, level: 0)
     }
-    func convert(_ items: [PickledObject]) throws(ModelFileError.Problem) -> [PickleValue] {
-        var values: [PickleValue] = []
-        for item in items { values.append(try plainValue(item, level: level + 1)) }
-        return values
-    }
-    switch object {
-    case .none: return .none
-    case .bool(let value): return .bool(value)
-    case .int(let value): return .int(value)
-    case .float(let value): return .float(value)
-    case .string(let value): return .string(value)
-    case .bytes(let value): return .bytes(value)
-    case .list(let box): return .list(try convert(box.items))
-    case .tuple(let items, _): return .tuple(try convert(items))
-    case .dict(let box):
-        var entries: [PickleDictEntry] = []
-        for (key, value) in box.entries {
-            entries.append(PickleDictEntry(
-                key: try plainValue(key, level: level + 1), value: try plainValue(value, level: level + 1)))
+
+    private mutating func convert(_ object: PickledObject, level: Int) throws(ModelFileError.Problem) -> PickleValue {
+        // Lists and dicts can be made to contain themselves through the memo.
+        guard level <= Unpickler.maxDepth else {
+            throw .limitExceeded("values nested more than \(Unpickler.maxDepth) deep (or a cycle)")
         }
-        return .dict(entries)
-    case .fraction(let numerator, let denominator):
-        return .fraction(numerator: numerator, denominator: denominator)
-    case .global(let global):
-        guard case .demucsClass(let module, let name) = global else {
-            throw .unexpectedLayout("'\(global.qualifiedName)' appears as a value")
+        made += 1
+        guard made <= Unpickler.maxPlainValues else {
+            throw .limitExceeded("args, kwargs and training_args expand to more than \(Unpickler.maxPlainValues) values")
         }
-        return .global(module: module, name: name)
-    case .storage, .tensor:
-        throw .unexpectedLayout("a tensor appears outside the state dict")
+        func convertAll(_ items: [PickledObject]) throws(ModelFileError.Problem) -> [PickleValue] {
+            var values: [PickleValue] = []
+            for item in items { values.append(try convert(item, level: level + 1)) }
+            return values
+        }
+        switch object {
+        case .none: return .none
+        case .bool(let value): return .bool(value)
+        case .int(let value): return .int(value)
+        case .float(let value): return .float(value)
+        case .string(let value): return .string(value)
+        case .bytes(let value): return .bytes(value)
+        case .list(let box): return .list(try convertAll(box.items))
+        case .tuple(let items, _): return .tuple(try convertAll(items))
+        case .dict(let box):
+            var entries: [PickleDictEntry] = []
+            for (key, value) in box.entries {
+                entries.append(PickleDictEntry(
+                    key: try convert(key, level: level + 1), value: try convert(value, level: level + 1)))
+            }
+            return .dict(entries)
+        case .fraction(let numerator, let denominator):
+            return .fraction(numerator: numerator, denominator: denominator)
+        case .global(let global):
+            guard case .demucsClass(let module, let name) = global else {
+                throw .unexpectedLayout("'\(global.qualifiedName)' appears as a value")
+            }
+            return .global(module: module, name: name)
+        case .storage, .tensor:
+            throw .unexpectedLayout("a tensor appears outside the state dict")
+        }
     }
 }
 
@@ -146,8 +162,9 @@ private struct TensorReader {
     let prefix: String
 
     /// Reads every entry of a state dict, whose keys must be strings and values tensors.
+    /// Every tensor is checked before any is decoded.
     func read(_ dict: DictBox) throws(ModelFileError.Problem) -> [String: StoredTensor] {
-        var state: [String: StoredTensor] = [:]
+        var planned: [PlannedTensor] = []
         for (key, value) in dict.entries {
             guard case .string(let name) = key else {
                 throw .unexpectedLayout("a state dict key is not a string")
@@ -155,12 +172,13 @@ private struct TensorReader {
             guard case .tensor(let tensor) = value else {
                 throw .unexpectedLayout("state entry '\(name)' is not a tensor")
             }
-            state[name] = try read(tensor, name: name)
+            planned.append(try plan(tensor, name: name))
         }
-        return state
+        return try decode(planned, from: file)
     }
 
-    func read(_ tensor: TensorRef, name: String) throws(ModelFileError.Problem) -> StoredTensor {
+    /// Checks a tensor's storage entry, contiguity and bounds, and locates its bytes.
+    private func plan(_ tensor: TensorRef, name: String) throws(ModelFileError.Problem) -> PlannedTensor {
         let entryName = prefix + "data/" + tensor.storage.key
         guard let range = archive.entries[entryName] else { throw .missingEntry(entryName) }
         guard let count = elementCount(tensor.shape) else {
@@ -187,9 +205,7 @@ private struct TensorReader {
                 availableBytes: available)
         }
         let start = range.lowerBound + tensor.offset * size
-        let bytes = UnsafeRawBufferPointer(rebasing: file[start..<start + count * size])
-        return StoredTensor(
-            shape: tensor.shape, values: floats(from: bytes, as: tensor.storage.type),
-            sourceType: tensor.storage.type)
+        return PlannedTensor(
+            name: name, shape: tensor.shape, type: tensor.storage.type, bytes: start..<start + count * size)
     }
 }

@@ -114,9 +114,19 @@ struct Unpickler {
     static let maxMarks = 1_000
     static let maxMemo = 1 << 20
     static let maxDepth = 100
+    /// Objects pushed, built or recalled from the memo. Every container element is
+    /// pushed first, so this also bounds the total size of all containers and the work
+    /// done. A demucs checkpoint pushes about 30 per tensor (htdemucs, ~600 tensors:
+    /// ~20,000); 2^20 leaves 50× headroom and keeps the unpickler under ~100 MB.
+    static let maxObjects = 1 << 20
+    /// Values in a checkpoint's `args`, `kwargs` and `training_args` once references
+    /// through the memo are copied out. demucs writes a few hundred; 2^18 leaves room for
+    /// large training configurations and keeps the copies to tens of MB.
+    static let maxPlainValues = 1 << 18
 
     private let bytes: UnsafeRawBufferPointer
     private var position = 0
+    private var pushed = 0
     private var stack: [PickledObject] = []
     private var marks: [Int] = []
     private var memo: [Int: PickledObject] = [:]
@@ -234,6 +244,10 @@ struct Unpickler {
     // MARK: Stack and memo
 
     private mutating func push(_ object: PickledObject) throws(ModelFileError.Problem) {
+        pushed += 1
+        guard pushed <= Self.maxObjects else {
+            throw .limitExceeded("more than \(Self.maxObjects) objects built or recalled from the memo")
+        }
         guard stack.count < Self.maxStack else {
             throw .limitExceeded("more than \(Self.maxStack) objects on the stack")
         }

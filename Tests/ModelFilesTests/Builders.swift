@@ -53,7 +53,13 @@ enum Pickle {
     static let tuple: [UInt8] = [0x74]
     static let reduce: [UInt8] = [0x52]
     static let setItems: [UInt8] = [0x75]
+    static let setItem: [UInt8] = [0x73]
+    static let appends: [UInt8] = [0x65]
+    static let pop: [UInt8] = [0x30]
     static let newFalse: [UInt8] = [0x89]
+
+    static func binput(_ index: UInt8) -> [UInt8] { [0x71, index] }
+    static func binget(_ index: UInt8) -> [UInt8] { [0x68, index] }
 
     static func string(_ text: String) -> [UInt8] {
         let bytes = Array(text.utf8)
@@ -91,14 +97,18 @@ func makeCheckpoint(pickle: [UInt8], storages: [String: [UInt8]] = [:]) -> [UInt
         + storages.sorted { $0.key < $1.key }.map { ZipEntrySpec(name: "archive/data/\($0.key)", data: $0.value) })
 }
 
-/// Writes bytes to a fresh temporary file and returns its URL.
-func temporaryFile(_ bytes: [UInt8], name: String = "checkpoint.th") throws -> URL {
+/// Writes bytes to `name` in a fresh temporary folder, runs `body` on the file's URL
+/// and removes the folder.
+func withTemporaryFile<T>(
+    _ bytes: [UInt8], name: String = "checkpoint.th", _ body: (URL) throws -> T
+) throws -> T {
     let folder = FileManager.default.temporaryDirectory
         .appendingPathComponent("ModelFilesTests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
     let url = folder.appendingPathComponent(name)
     try Data(bytes).write(to: url)
-    return url
+    return try body(url)
 }
 
 /// The problem `body` throws, or nil if it succeeds.
@@ -114,8 +124,11 @@ func problem(_ body: () throws -> Void) -> ModelFileError.Problem? {
 }
 
 func loadCheckpoint(_ bytes: [UInt8], name: String = "checkpoint.th") -> ModelFileError.Problem? {
-    guard let url = try? temporaryFile(bytes, name: name) else { return .unreadable("temp file") }
-    return problem { _ = try TorchCheckpoint.load(contentsOf: url) }
+    do {
+        return try withTemporaryFile(bytes, name: name) { url in problem { _ = try TorchCheckpoint.load(contentsOf: url) } }
+    } catch {
+        return .unreadable("temp file: \(error)")
+    }
 }
 
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")

@@ -11,9 +11,10 @@ private func oneTensor(numel: Int = 6, shape: [Int] = [2, 3], stride: [Int] = [3
 @Suite("Hostile zip containers")
 struct HostileZipTests {
     @Test func builtCheckpointLoads() throws {
-        let url = try temporaryFile(makeCheckpoint(pickle: oneTensor(), storages: ["0": halfStorage]))
-        #expect(try TorchCheckpoint.load(contentsOf: url).state["w"] == StoredTensor(
-            shape: [2, 3], values: Array(repeating: 0, count: 6), sourceType: .float16))
+        let state = try withTemporaryFile(makeCheckpoint(pickle: oneTensor(), storages: ["0": halfStorage])) { url in
+            try TorchCheckpoint.load(contentsOf: url).state
+        }
+        #expect(state["w"] == StoredTensor(shape: [2, 3], values: Array(repeating: 0, count: 6), sourceType: .float16))
     }
 
     @Test func truncatedFileIsRefused() throws {

@@ -3,13 +3,18 @@ import Testing
 @testable import ModelFiles
 
 /// A safetensors file from a header string and a data section.
-private func safetensors(_ header: String, data: [UInt8]) -> [UInt8] {
+func safetensors(_ header: String, data: [UInt8]) -> [UInt8] {
     Bytes.le(UInt64(header.utf8.count)) + Array(header.utf8) + data
 }
 
-private func loadSafetensors(_ bytes: [UInt8]) -> ModelFileError.Problem? {
-    guard let url = try? temporaryFile(bytes, name: "model.safetensors") else { return .unreadable("temp file") }
-    return problem { _ = try SafetensorsFile.load(contentsOf: url) }
+func loadSafetensors(_ bytes: [UInt8]) -> ModelFileError.Problem? {
+    do {
+        return try withTemporaryFile(bytes, name: "model.safetensors") { url in
+            problem { _ = try SafetensorsFile.load(contentsOf: url) }
+        }
+    } catch {
+        return .unreadable("temp file: \(error)")
+    }
 }
 
 @Suite("Safetensors files")
@@ -23,18 +28,19 @@ struct SafetensorsTests {
     }
 
     @Test func writtenFileReadsBack() throws {
-        let url = try temporaryFile([], name: "cache.safetensors")
         let tensors = [
             "b": StoredTensor(shape: [2, 2], values: [1, -2, .infinity, 0.5]),
             "a\"quoted\"": StoredTensor(shape: [], values: [7]),
             "empty": StoredTensor(shape: [0, 3], values: []),
         ]
-        try SafetensorsFile.write(tensors: tensors, metadata: ["model": "htdemucs\n"], to: url)
-        let file = try SafetensorsFile.load(contentsOf: url)
-        #expect(file.tensors == tensors)
-        #expect(file.metadata == ["model": "htdemucs\n"])
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
-        #expect(leftovers == ["cache.safetensors"])
+        try withTemporaryFile([], name: "cache.safetensors") { url in
+            try SafetensorsFile.write(tensors: tensors, metadata: ["model": "htdemucs\n"], to: url)
+            let file = try SafetensorsFile.load(contentsOf: url)
+            #expect(file.tensors == tensors)
+            #expect(file.metadata == ["model": "htdemucs\n"])
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+            #expect(leftovers == ["cache.safetensors"])
+        }
     }
 
     @Test func headerLengthBeyondTheFileIsRefused() {

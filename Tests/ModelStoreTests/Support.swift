@@ -1,14 +1,17 @@
 import Foundation
 @testable import ModelStore
 
-/// A fresh directory under the system temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
+/// A fresh directory under the system temporary directory, removed by `remove()` or,
+/// failing that, when the last reference to it goes away.
+final class TemporaryDirectory: Sendable {
     let url: URL
 
     init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("ModelStoreTests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
+
+    deinit { remove() }
 
     func remove() { try? FileManager.default.removeItem(at: url) }
 
