@@ -83,19 +83,30 @@ public enum AudioFile {
     /// Writes `audio` to `path` in `format`, atomically: a temporary file beside the
     /// target receives everything (every `sf_writef_float` count is checked), is
     /// synced, and is renamed over the target. On failure the target is untouched.
+    /// `path`'s extension must name `format`'s container, and an existing target must
+    /// be a regular file.
     ///
     /// Apply a ``ClipMode`` first; integer formats saturate whatever remains beyond ±1
-    /// (`SFC_SET_CLIPPING`).
+    /// (`SFC_SET_CLIPPING`). Non-finite samples (NaN, infinity), which no encoder
+    /// takes, are written as 0.
+    ///
+    /// - Returns: how many non-finite samples were written as 0, for a warning.
+    @discardableResult
     public static func write(
         _ audio: AudioBuffer, to path: String, format: AudioFileFormat
-    ) throws(AudioIOError) {
+    ) throws(AudioIOError) -> Int {
         try write(audio, to: path, format: format, capacity: .max)
     }
 
     /// ``write(_:to:format:)`` onto a device with `capacity` bytes free.
+    @discardableResult
     static func write(
         _ audio: AudioBuffer, to path: String, format: AudioFileFormat, capacity: Int64
-    ) throws(AudioIOError) {
+    ) throws(AudioIOError) -> Int {
+        let named = try AudioFileFormat.container(forPath: path)
+        guard named == format.container else {
+            throw AudioIOError(path: path, reason: .extensionMismatch(extension: named.rawValue, chosen: format.container))
+        }
         var info = SF_INFO()
         info.samplerate = Int32(clamping: audio.sampleRate)
         info.channels = Int32(clamping: audio.channelCount)
@@ -108,6 +119,7 @@ public enum AudioFile {
             throw AudioIOError(path: path, reason: .unwritableFormat(what))
         }
 
+        var nonFinite = 0
         try AtomicFile.write(to: path, capacity: capacity) { sink throws(AudioIOError) in
             let file = try SoundFile(writingTo: sink, info: info, path: path)
             if format.isInteger {
@@ -119,26 +131,38 @@ public enum AudioFile {
                 try file.setValue(
                     Int32(SFC_SET_BITRATE_MODE), Int32(SF_BITRATE_MODE_CONSTANT), what: "constant bit rate")
             }
-            try writeFrames(of: audio, to: file)
+            nonFinite = try writeFrames(of: audio, to: file)
             try file.close()
         }
+        return nonFinite
     }
 
-    /// Interleaves block by block and writes each block.
-    private static func writeFrames(of audio: AudioBuffer, to file: SoundFile) throws(AudioIOError) {
+    /// Interleaves block by block, non-finite samples as 0, and writes each block.
+    /// Returns how many samples were non-finite.
+    private static func writeFrames(of audio: AudioBuffer, to file: SoundFile) throws(AudioIOError) -> Int {
         let channelCount = audio.channelCount
         let interleaved = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channelCount)
         defer { interleaved.deallocate() }
+        var nonFinite = 0
         var start = 0
         while start < audio.frameCount {
             let frames = min(blockFrames, audio.frameCount - start)
             for (c, channel) in audio.channels.enumerated() {
                 channel.withUnsafeBufferPointer { samples in
-                    for i in 0..<frames { interleaved[i * channelCount + c] = samples[start + i] }
+                    for i in 0..<frames {
+                        let sample = samples[start + i]
+                        if sample.isFinite {
+                            interleaved[i * channelCount + c] = sample
+                        } else {
+                            interleaved[i * channelCount + c] = 0
+                            nonFinite += 1
+                        }
+                    }
                 }
             }
             try file.writeFrames(UnsafeBufferPointer(interleaved), frames: frames)
             start += frames
         }
+        return nonFinite
     }
 }
