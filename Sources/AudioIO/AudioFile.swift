@@ -16,7 +16,9 @@ public enum AudioFile {
     static let blockFrames = 65_536
 
     /// Decodes any file libsndfile reads (WAV, AIFF, FLAC, Ogg Vorbis, Opus, MP3, …)
-    /// to Float32 stereo at the file's sample rate (`sf_open`, `sf_readf_float`).
+    /// to Float32 stereo at the file's sample rate (`sf_open_fd`, `sf_readf_float`).
+    /// Regular files and pipes are read; devices, directories and sockets are refused
+    /// before they are opened (`/dev/zero` would never end).
     ///
     /// The header's frame count is never trusted: the file is read in blocks
     /// until libsndfile reports the end. Non-finite samples become 0 with a warning.

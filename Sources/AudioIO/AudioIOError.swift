@@ -14,9 +14,9 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case nameNotUTF8
         /// The path is a device, directory or socket, named as in "a directory".
         case notRegularFile(String)
-        /// `sf_open` refused the file; carries libsndfile's message.
+        /// libsndfile refused the file; carries its message.
         case unreadable(String)
-        /// The header was recognised but the decoder could not parse the audio.
+        /// libsndfile recognised the format but its decoder could not parse the audio.
         case truncatedOrCorrupt
         /// The file opened but decoding failed before any frame was read.
         case decodeFailed(String)
