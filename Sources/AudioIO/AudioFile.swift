@@ -16,7 +16,9 @@ public enum AudioFile {
     static let blockFrames = 65_536
 
     /// Decodes any file libsndfile reads (WAV, AIFF, FLAC, Ogg Vorbis, Opus, MP3, …)
-    /// to Float32 stereo at the file's sample rate (`sf_open`, `sf_readf_float`).
+    /// to Float32 stereo at the file's sample rate (`sf_open_fd`, `sf_readf_float`).
+    /// Regular files and pipes are read; devices, directories and sockets are refused
+    /// before they are opened (`/dev/zero` would never end).
     ///
     /// The header's frame count is never trusted: the file is read in blocks
     /// until libsndfile reports the end. Non-finite samples become 0 with a warning.
@@ -83,21 +85,33 @@ public enum AudioFile {
     /// Writes `audio` to `path` in `format`, atomically: a temporary file beside the
     /// target receives everything (every `sf_writef_float` count is checked), is
     /// synced, and is renamed over the target. On failure the target is untouched.
+    /// `path`'s extension must name `format`'s container, and an existing target must
+    /// be a regular file.
     ///
     /// Apply a ``ClipMode`` first; integer formats saturate whatever remains beyond ±1
-    /// (`SFC_SET_CLIPPING`). `isCancelled` is asked between blocks: when it turns true the
-    /// write stops with ``AudioIOError/Reason/cancelled`` and the temporary file is gone.
+    /// (`SFC_SET_CLIPPING`). Non-finite samples (NaN, infinity), which no encoder
+    /// takes, are written as 0. `isCancelled` is asked between blocks: when it turns
+    /// true the write stops with ``AudioIOError/Reason/cancelled`` and the temporary
+    /// file is gone.
+    ///
+    /// - Returns: how many non-finite samples were written as 0, for a warning.
+    @discardableResult
     public static func write(
         _ audio: AudioBuffer, to path: String, format: AudioFileFormat, isCancelled: () -> Bool = { false }
-    ) throws(AudioIOError) {
+    ) throws(AudioIOError) -> Int {
         try write(audio, to: path, format: format, capacity: .max, isCancelled: isCancelled)
     }
 
     /// ``write(_:to:format:isCancelled:)`` onto a device with `capacity` bytes free.
+    @discardableResult
     static func write(
         _ audio: AudioBuffer, to path: String, format: AudioFileFormat, capacity: Int64,
         isCancelled: () -> Bool = { false }
-    ) throws(AudioIOError) {
+    ) throws(AudioIOError) -> Int {
+        let named = try AudioFileFormat.container(forPath: path)
+        guard named == format.container else {
+            throw AudioIOError(path: path, reason: .extensionMismatch(extension: named.rawValue, chosen: format.container))
+        }
         var info = SF_INFO()
         info.samplerate = Int32(clamping: audio.sampleRate)
         info.channels = Int32(clamping: audio.channelCount)
@@ -110,6 +124,7 @@ public enum AudioFile {
             throw AudioIOError(path: path, reason: .unwritableFormat(what))
         }
 
+        var nonFinite = 0
         try AtomicFile.write(to: path, capacity: capacity) { sink throws(AudioIOError) in
             let file = try SoundFile(writingTo: sink, info: info, path: path)
             if format.isInteger {
@@ -121,29 +136,41 @@ public enum AudioFile {
                 try file.setValue(
                     Int32(SFC_SET_BITRATE_MODE), Int32(SF_BITRATE_MODE_CONSTANT), what: "constant bit rate")
             }
-            try writeFrames(of: audio, to: file, path: path, isCancelled: isCancelled)
+            nonFinite = try writeFrames(of: audio, to: file, path: path, isCancelled: isCancelled)
             try file.close()
         }
+        return nonFinite
     }
 
-    /// Interleaves block by block and writes each block.
+    /// Interleaves block by block, non-finite samples as 0, and writes each block;
+    /// stops when `isCancelled`. Returns how many samples were non-finite.
     private static func writeFrames(
         of audio: AudioBuffer, to file: SoundFile, path: String, isCancelled: () -> Bool
-    ) throws(AudioIOError) {
+    ) throws(AudioIOError) -> Int {
         let channelCount = audio.channelCount
         let interleaved = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channelCount)
         defer { interleaved.deallocate() }
+        var nonFinite = 0
         var start = 0
         while start < audio.frameCount {
             if isCancelled() { throw AudioIOError(path: path, reason: .cancelled) }
             let frames = min(blockFrames, audio.frameCount - start)
             for (c, channel) in audio.channels.enumerated() {
                 channel.withUnsafeBufferPointer { samples in
-                    for i in 0..<frames { interleaved[i * channelCount + c] = samples[start + i] }
+                    for i in 0..<frames {
+                        let sample = samples[start + i]
+                        if sample.isFinite {
+                            interleaved[i * channelCount + c] = sample
+                        } else {
+                            interleaved[i * channelCount + c] = 0
+                            nonFinite += 1
+                        }
+                    }
                 }
             }
             try file.writeFrames(UnsafeBufferPointer(interleaved), frames: frames)
             start += frames
         }
+        return nonFinite
     }
 }

@@ -43,6 +43,76 @@ public enum AudioFileFormat: String, Sendable, CaseIterable {
 
     /// Integer sample formats, which libsndfile must saturate rather than wrap.
     var isInteger: Bool { self != .wavFloat32 && self != .mp3 }
+
+    /// The kinds of file Demixer writes; the raw value is the file-name extension.
+    public enum Container: String, Sendable, CaseIterable {
+        case wav, flac, mp3
+    }
+
+    /// How samples are stored in WAV or FLAC; the raw value is the `--bits` spelling.
+    public enum SampleType: String, Sendable, CaseIterable {
+        case int16 = "16", int24 = "24", float32 = "32f"
+
+        /// A name for messages, e.g. "32-bit float".
+        public var displayName: String {
+            switch self {
+            case .int16: "16-bit"
+            case .int24: "24-bit"
+            case .float32: "32-bit float"
+            }
+        }
+    }
+
+    /// The container this format writes.
+    public var container: Container { Container(rawValue: fileExtension)! }
+
+    /// The format for `container` with samples stored as `type` (nil: 16-bit for WAV
+    /// and FLAC, the only choice for MP3). A pure check, so that a combination such as
+    /// FLAC with 32-bit float is refused before any work is done.
+    public init(_ container: Container, type: SampleType?) throws(AudioIOError) {
+        switch (container, type) {
+        case (.wav, nil), (.wav, .int16?): self = .wav16
+        case (.wav, .int24?): self = .wav24
+        case (.wav, .float32?): self = .wavFloat32
+        case (.flac, nil), (.flac, .int16?): self = .flac16
+        case (.flac, .int24?): self = .flac24
+        case (.mp3, nil): self = .mp3
+        case (_, let type?): throw AudioIOError(path: nil, reason: .unsupportedSampleType(container, type))
+        }
+    }
+
+    /// The container `path`'s extension names (case-insensitive), or an error naming
+    /// the supported extensions: `m.ogg` must not receive WAV data under its name.
+    public static func container(forPath path: String) throws(AudioIOError) -> Container {
+        let name = path.split(separator: "/").last ?? ""
+        let ext = name.dropFirst().lastIndex(of: ".").map { String(name[name.index(after: $0)...]) } ?? ""
+        guard let container = Container(rawValue: ext.lowercased()) else {
+            throw AudioIOError(path: path, reason: .unknownExtension(ext))
+        }
+        return container
+    }
+
+    /// The format for an output file at `path`: the container its extension names,
+    /// which must agree with `container` when one was chosen, with samples as `type`.
+    /// For `path` nil (names made later from a template) only the choice is checked,
+    /// WAV by default. Call it before separating, so that a bad combination costs nothing.
+    public static func forOutput(
+        path: String?, container: Container?, type: SampleType?
+    ) throws(AudioIOError) -> AudioFileFormat {
+        var chosen = container ?? .wav
+        if let path {
+            let named = try self.container(forPath: path)
+            if let container, container != named {
+                throw AudioIOError(path: path, reason: .extensionMismatch(extension: named.rawValue, chosen: container))
+            }
+            chosen = named
+        }
+        do {
+            return try AudioFileFormat(chosen, type: type)
+        } catch {
+            throw AudioIOError(path: path, reason: error.reason)
+        }
+    }
 }
 
 /// How to treat samples beyond ±1 before writing, as demucs's `--clip-mode`.

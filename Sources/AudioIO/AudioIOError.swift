@@ -6,8 +6,18 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The reasons AudioIO gives up. C messages (from `sf_strerror`, `strerror`,
     /// the soxr error string) are carried verbatim.
     public enum Reason: Sendable, Equatable {
-        /// `sf_open` refused the file; carries libsndfile's message.
+        /// The file could not be opened; carries the system's message (`strerror`).
+        case cannotOpen(String)
+        /// No file has this name, and the name holds U+FFFD: bytes that were not
+        /// UTF-8 (in a command-line argument, say) were replaced on the way in, so the
+        /// real name cannot be opened through this string.
+        case nameNotUTF8
+        /// The path is a device, directory or socket, named as in "a directory".
+        case notRegularFile(String)
+        /// libsndfile refused the file; carries its message.
         case unreadable(String)
+        /// libsndfile recognised the format but its decoder could not parse the audio.
+        case truncatedOrCorrupt
         /// The file opened but decoding failed before any frame was read.
         case decodeFailed(String)
         /// The file holds no audio frames.
@@ -26,6 +36,13 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case resampler(String)
         /// The writer was asked to stop; the target is untouched.
         case cancelled
+        /// An output name whose extension is none of ``AudioFileFormat/Container``'s;
+        /// carries the extension ("" for none).
+        case unknownExtension(String)
+        /// An output name whose extension says another container than the one chosen.
+        case extensionMismatch(extension: String, chosen: AudioFileFormat.Container)
+        /// A sample type the container cannot store (32-bit float in FLAC, any depth in MP3).
+        case unsupportedSampleType(AudioFileFormat.Container, AudioFileFormat.SampleType)
     }
 
     /// The file concerned; nil for failures not tied to a file (resampling).
@@ -40,6 +57,15 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         let text: String
         switch reason {
+        case .cannotOpen(let message):
+            text = "cannot be opened (\(message))"
+        case .nameNotUTF8:
+            text = "no such file; its name as given contains U+FFFD where bytes were not UTF-8, "
+                + "so the file cannot be found under it (rename the file to a UTF-8 name)"
+        case .notRegularFile(let kind):
+            text = "not a regular file (it is \(kind)); audio is read from files and pipes only"
+        case .truncatedOrCorrupt:
+            text = "truncated or corrupt: the audio data after its header cannot be decoded"
         case .unreadable(let message):
             text = "not a readable audio file (libsndfile: \(message))"
         case .decodeFailed(let message):
@@ -64,6 +90,19 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
                 + "the file may not survive a crash"
         case .resampler(let message):
             text = "resampling failed (soxr: \(message))"
+        case .unknownExtension(let ext):
+            let supported = AudioFileFormat.Container.allCases.map { ".\($0.rawValue)" }.joined(separator: ", ")
+            text = (ext.isEmpty ? "no file extension" : "'.\(ext)' is not a format Demixer writes")
+                + "; use one of \(supported)"
+        case .extensionMismatch(let ext, let chosen):
+            text = "the extension '.\(ext)' does not match the chosen format \(chosen.rawValue); "
+                + "use '.\(chosen.rawValue)' or drop the format option"
+        case .unsupportedSampleType(.mp3, _):
+            text = "MP3 has no sample format to choose (it is always 320 kbit/s)"
+        case .unsupportedSampleType(let container, let type):
+            let allowed = AudioFileFormat.SampleType.allCases.filter { (try? AudioFileFormat(container, type: $0)) != nil }
+            text = "\(container.rawValue.uppercased()) cannot store \(type.displayName) samples; it stores "
+                + allowed.map(\.displayName).joined(separator: " or ")
         }
         guard let path else { return text }
         return "\(path): \(text)"

@@ -1,3 +1,4 @@
+import AtomicFiles
 import CSndfile
 
 #if canImport(Glibc)
@@ -10,19 +11,30 @@ import Darwin
 /// Every libsndfile call in AudioIO goes through here.
 final class SoundFile {
     private var handle: OpaquePointer?
+    /// The descriptor a reader opened; libsndfile reads through it but does not own it.
+    private var descriptor: Int32 = -1
     /// The header as libsndfile parsed it (`SF_INFO`). Not to be trusted blindly.
     let info: SF_INFO
     let path: String
     /// Kept alive for as long as libsndfile may call into it.
     private let sink: FileSink?
 
-    /// Opens `path` for reading (`sf_open`, `SFM_READ`).
+    /// Opens `path` for reading (``openRegularFile(_:)``, then `sf_open_fd` with `SFM_READ`).
     init(readingFrom path: String) throws(AudioIOError) {
+        let fd = try openRegularFile(path)
         var info = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
-            throw AudioIOError(path: path, reason: .unreadable(String(cString: sf_strerror(nil))))
+        guard let handle = sf_open_fd(fd, Int32(SFM_READ), &info, Int32(SF_FALSE)) else {
+            let message = String(cString: sf_strerror(nil))
+            closeDescriptor(fd)
+            // libsndfile's decoders (mpg123 among them) answer a file they cannot parse
+            // with "File does not exist or is not a regular file (possibly a pipe?)";
+            // it exists and its type was checked above.
+            let reason: AudioIOError.Reason = message.hasPrefix("File does not exist or is not a regular file")
+                ? .truncatedOrCorrupt : .unreadable(message)
+            throw AudioIOError(path: path, reason: reason)
         }
         self.handle = handle
+        self.descriptor = fd
         self.info = info
         self.path = path
         self.sink = nil
@@ -53,10 +65,14 @@ final class SoundFile {
     /// goes through ``close()``, which checks the result.
     deinit {
         if let handle { sf_close(handle) }
+        if descriptor >= 0 { closeDescriptor(descriptor) }
     }
 
-    /// libsndfile's message for the last error on this handle (`sf_strerror`).
-    var lastError: String { String(cString: sf_strerror(handle)) }
+    /// libsndfile's message for the last error on this handle (`sf_strerror`), or
+    /// a plain "no reason given" where it has none ("No Error" would mislead).
+    var lastError: String {
+        sf_error(handle) == SF_ERR_NO_ERROR ? "no reason given" : String(cString: sf_strerror(handle))
+    }
     /// Whether an error is pending on this handle (`sf_error`).
     var hasError: Bool { sf_error(handle) != SF_ERR_NO_ERROR }
 
@@ -120,6 +136,41 @@ final class SoundFile {
         return sf_format_check(&info) == SF_TRUE
     }
 }
+
+/// Opens `path` read-only if it is a regular file or a pipe (`demixer <(ffmpeg …)`
+/// reads a FIFO to its end). A device never ends (`/dev/zero`) or waits for a person
+/// (a terminal), a directory or socket is no audio: those are refused before they are
+/// opened, and the opened descriptor is checked again in case the path changed.
+private func openRegularFile(_ path: String) throws(AudioIOError) -> Int32 {
+    func failure(_ code: Int32) -> AudioIOError {
+        // A name whose bytes were not UTF-8 reaches Swift with U+FFFD in their place.
+        let reason: AudioIOError.Reason = code == ENOENT && path.contains("\u{FFFD}")
+            ? .nameNotUTF8 : .cannotOpen(String(cString: strerror(code)))
+        return AudioIOError(path: path, reason: reason)
+    }
+    func refusal(_ mode: mode_t) -> AudioIOError? {
+        guard mode & S_IFMT != S_IFIFO, let kind = nonRegularFileKind(mode) else { return nil }
+        return AudioIOError(path: path, reason: .notRegularFile(kind))
+    }
+    var status = stat()
+    guard stat(path, &status) == 0 else { throw failure(errno) }
+    if let refusal = refusal(status.st_mode) { throw refusal }
+    let fd = open(path, O_RDONLY | O_CLOEXEC)  // on a FIFO, waits for the writer
+    guard fd >= 0 else { throw failure(errno) }
+    guard fstat(fd, &status) == 0 else {
+        let code = errno
+        close(fd)
+        throw failure(code)
+    }
+    if let refusal = refusal(status.st_mode) {
+        close(fd)
+        throw refusal
+    }
+    return fd
+}
+
+/// `close(2)` on a read-only descriptor, reachable where a `close()` method hides it.
+private func closeDescriptor(_ fd: Int32) { close(fd) }
 
 /// The bytes under a file being written: a file descriptor that libsndfile
 /// reaches through virtual I/O. It records the first failing system call, so the

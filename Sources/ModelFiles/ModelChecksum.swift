@@ -14,15 +14,6 @@ public enum ModelChecksum {
         return digits.lowercased()
     }
 
-    /// Checks a file against the prefix in its name; names without one pass unchecked.
-    /// `TorchCheckpoint.load` already does this, so calling both hashes the file twice.
-    @available(*, deprecated, message: "TorchCheckpoint.load checks the prefix; drop this call")
-    public static func verify(contentsOf url: URL) throws(ModelFileError) {
-        try withModelFile(url) { file throws(ModelFileError.Problem) in
-            try check(file, fileName: url.lastPathComponent)
-        }
-    }
-
     /// The lowercase hex sha256 of `bytes`, hashed in 1 MiB chunks.
     static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String {
         var hasher = SHA256()

@@ -44,22 +44,51 @@ public struct StemCache: Sendable {
     }
 
     /// Reads and verifies the entry for `key`. Never throws: anything wrong with the
-    /// entry makes it a miss, so the caller recomputes.
+    /// entry makes it a miss, so the caller recomputes. An entry that is not a regular
+    /// file (a directory, a link, a FIFO) is damaged too and removed (a directory with
+    /// its contents; a link, never what it points to), so `store` can write it again.
     public func load(_ key: CacheKey) -> Lookup {
-        let url = url(for: key)
-        guard FileManager.default.fileExists(atPath: url.path) else { return .miss }
+        let path = url(for: key).path
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return .miss }
+        if let kind = nonRegularFileKind(status.st_mode) {
+            return discard(path, because: "\(kind), not a cache entry file")
+        }
         do {
-            let data = try Data(contentsOf: url, options: .alwaysMapped)
+            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
             let stems = try data.withUnsafeBytes { file throws(EntryFormat.Problem) in
                 let header = try EntryFormat.parseHeader(file, fileSize: file.count)
                 guard header.key == key.digestBytes else { throw EntryFormat.Problem(description: "it belongs to another key") }
                 return try EntryFormat.verifiedStems(file, header: header)
             }
             return .hit(stems)
+        } catch let problem as EntryFormat.Problem {
+            return discard(path, because: problem.description)
         } catch {
-            let removed = unlink(url.path) == 0 || errno == ENOENT
-            let note = removed ? "removed it" : "could not remove it: \(String(cString: strerror(errno)))"
-            return .discarded(reason: "\(url.path): \(error); \(note)")
+            return discard(path, because: "unreadable (\(error.localizedDescription))")
+        }
+    }
+
+    /// Removes the damaged entry at `path` and says what happened.
+    private func discard(_ path: String, because problem: String) -> Lookup {
+        do throws(StemCacheError) {
+            try Self.removeEntry(at: path)
+            return .discarded(reason: "\(path): \(problem); removed it")
+        } catch {
+            return .discarded(reason: "\(path): \(problem); \(error)")
+        }
+    }
+
+    /// Deletes the entry at `path` (always inside `directory`): a file, a link (not
+    /// what it points to) or a directory with its contents. Gone already is fine.
+    private static func removeEntry(at path: String) throws(StemCacheError) {
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            var status = stat()
+            guard lstat(path, &status) != 0 && errno == ENOENT else {
+                throw .fileSystem(path: path, operation: "removing", reason: error.localizedDescription)
+            }
         }
     }
 
@@ -126,8 +155,7 @@ public struct StemCache: Sendable {
     public func list() -> [Entry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.compactMap { name -> Entry? in
-            guard name.hasSuffix(".\(Self.fileExtension)"),
-                let key = CacheKey(hex: String(name.dropLast(Self.fileExtension.count + 1))),
+            guard let key = Self.key(ofEntryName: name),
                 let handle = FileHandle(forReadingAtPath: url(for: key).path)
             else { return nil }
             defer { try? handle.close() }
@@ -145,21 +173,45 @@ public struct StemCache: Sendable {
         .sorted { $0.date > $1.date }
     }
 
-    /// Deletes every entry and leftover temporary file (nothing else in the
-    /// directory) and returns how many bytes that freed.
+    /// Temporary files of entry writes that never finished (the process was killed),
+    /// with their sizes, for `demixer cache list`. Writes in progress are not listed.
+    public func staleTemporaries() -> [StaleTemporary] {
+        StagedWrite.staleTemporaries(in: directory.path).filter { Self.key(ofEntryName: $0.destinationName) != nil }
+    }
+
+    /// Deletes the files ``staleTemporaries()`` lists and returns how many bytes that freed.
+    @discardableResult
+    public func removeStaleTemporaries() throws(StemCacheError) -> Int {
+        var freed = 0
+        for leftover in staleTemporaries() {
+            do {
+                try leftover.remove()
+            } catch {
+                throw StemCacheError(error)
+            }
+            freed += Int(leftover.size)
+        }
+        return freed
+    }
+
+    /// Deletes every entry and stale temporary file (nothing else in the directory,
+    /// and no write in progress) and returns how many bytes that freed.
     @discardableResult
     public func clear() throws(StemCacheError) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        var freed = 0
-        for name in names {
-            let isEntry = name.hasSuffix(".\(Self.fileExtension)") && CacheKey(hex: String(name.dropLast(Self.fileExtension.count + 1))) != nil
-            let isTemporary = name.hasPrefix(".") && name.hasSuffix(".tmp") && name.contains(".\(Self.fileExtension).")
-            guard isEntry || isTemporary else { continue }
+        var freed = try removeStaleTemporaries()
+        for name in names where Self.key(ofEntryName: name) != nil {
             let path = directory.appendingPathComponent(name).path
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-            guard unlink(path) == 0 || errno == ENOENT else { throw StemCacheError(FileFailure(path: path, operation: "removing", code: errno)) }
+            try Self.removeEntry(at: path)
             freed += size
         }
         return freed
+    }
+
+    /// The key an entry's file name (`<64 hex digits>.stems`) spells; nil for any other name.
+    private static func key(ofEntryName name: String) -> CacheKey? {
+        guard name.hasSuffix(".\(fileExtension)") else { return nil }
+        return CacheKey(hex: String(name.dropLast(fileExtension.count + 1)))
     }
 }

@@ -1,3 +1,4 @@
+@testable import AtomicFiles
 import Foundation
 import Testing
 @testable import StemCache
@@ -112,7 +113,7 @@ struct StemCacheTests {
         let cache = try makeCache()
         defer { remove(cache) }
         try cache.store(try sampleStems(), for: key())
-        let partial = cache.directory.appendingPathComponent(".\(key(shifts: 2).hex).stems.ABC.tmp")
+        let partial = cache.directory.appendingPathComponent(".\(key(shifts: 2).hex).stems.AbC123.tmp")
         try Data(try Data(contentsOf: cache.url(for: key())).prefix(500)).write(to: partial)
         let unrelated = cache.directory.appendingPathComponent("notes.txt")
         try Data("keep me".utf8).write(to: unrelated)
@@ -168,6 +169,62 @@ struct StemCacheTests {
 
         #expect(cache.list().isEmpty && names(in: cache).isEmpty)
         #expect(cache.load(key()) == .miss)
+    }
+
+    @Test func anEntryThatIsADirectoryIsDiscardedAndRemovedSoStoreSucceeds() throws {
+        let cache = try makeCache()
+        defer { remove(cache) }
+        let entry = cache.url(for: key())
+        try FileManager.default.createDirectory(at: entry.appendingPathComponent("inside"), withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: entry.appendingPathComponent("inside/file"))
+
+        #expect(cache.load(key()) == .discarded(reason: "\(entry.path): a directory, not a cache entry file; removed it"))
+        #expect(names(in: cache).isEmpty)
+
+        let stems = try sampleStems()
+        try cache.store(stems, for: key())
+        #expect(cache.load(key()) == .hit(stems))
+    }
+
+    @Test func anEntryThatIsALinkIsRemovedWithoutTouchingItsTarget() throws {
+        let cache = try makeCache()
+        defer { remove(cache) }
+        try cache.store(try sampleStems(), for: key())
+        let outside = cache.directory.appendingPathComponent("elsewhere")
+        try FileManager.default.moveItem(at: cache.url(for: key()), to: outside)
+        try FileManager.default.createSymbolicLink(at: cache.url(for: key()), withDestinationURL: outside)
+
+        #expect(cache.load(key()) == .discarded(reason: "\(cache.url(for: key()).path): a symbolic link, not a cache entry file; removed it"))
+        #expect(names(in: cache) == ["elsewhere"])
+    }
+
+    @Test func clearRemovesAnEntryThatIsADirectory() throws {
+        let cache = try makeCache()
+        defer { remove(cache) }
+        try FileManager.default.createDirectory(at: cache.url(for: key()).appendingPathComponent("inside"), withIntermediateDirectories: true)
+
+        try cache.clear()
+
+        #expect(names(in: cache).isEmpty)
+    }
+
+    @Test func staleTemporariesAreListedAndRemovedButNotLiveWritesNorOtherFiles() throws {
+        let cache = try makeCache()
+        defer { remove(cache) }
+        let stale = cache.directory.appendingPathComponent(".\(key().hex).stems.Q1w2E3.tmp")
+        try Data(count: 3000).write(to: stale)
+        let notOurs = cache.directory.appendingPathComponent(".notes.txt.Q1w2E3.tmp")
+        try Data(count: 10).write(to: notOurs)
+        let live = try StagedWrite(destination: cache.url(for: key(overlap: 0.5)).path)
+        try live.append(contentsOf: [1, 2, 3])
+
+        #expect(cache.staleTemporaries() == [StaleTemporary(path: stale.path, destinationName: "\(key().hex).stems", size: 3000)])
+        #expect(try cache.removeStaleTemporaries() == 3000)
+
+        #expect(names(in: cache).sorted() == [notOurs.lastPathComponent, (live.temporaryPath as NSString).lastPathComponent].sorted())
+        #expect(try cache.clear() == 0)
+        #expect(FileManager.default.fileExists(atPath: live.temporaryPath))
+        live.discard()
     }
 
     @Test func stemsOfMismatchedShapeAreRefused() {

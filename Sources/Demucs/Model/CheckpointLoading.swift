@@ -111,7 +111,6 @@ extension HTDemucs {
             let config = try HTDemucsConfig(inferredFrom: tensors, metadata: file.metadata)
             return try HTDemucs(config: config, tensors: tensors)
         }
-        try ModelChecksum.verify(contentsOf: url)
         let checkpoint = try TorchCheckpoint.load(contentsOf: url)
         guard checkpoint.klass == checkpointClass else {
             throw DemucsError.unsupportedConfiguration(
