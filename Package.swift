@@ -119,7 +119,8 @@ let package = Package(
         .testTarget(name: "DemixerCLITests", dependencies: ["Demucs", "AudioIO"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "StemCacheTests", dependencies: ["StemCache"]),
-        .testTarget(name: "DemixerCoreTests", dependencies: ["DemixerCore", "Demucs", "AudioIO", "Mixing", "Playback"]),
+        .testTarget(
+            name: "DemixerCoreTests", dependencies: ["DemixerCore", "Demucs", "ModelFiles", "AudioIO", "Mixing", "Playback"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
         .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Mixing"]),

@@ -31,8 +31,9 @@ public final class MixerSession {
         didSet { controls.publish(mix) }
     }
     public private(set) var loop: (start: Int, end: Int?)?
-    /// The separation, or nil when the stems came from the cache.
-    public private(set) var separation: Job<Void>?
+    /// The separation, or nil when the stems came from the cache; it yields how many
+    /// non-finite samples the model produced (played as silence).
+    public private(set) var separation: Job<Int>?
     /// The latest export, running or ended.
     public private(set) var export: Job<String>?
     /// Things the user should know that do not stop playback (a cache write failed).
@@ -69,10 +70,13 @@ public final class MixerSession {
         return elapsed > 0 ? separation.progress * track.duration / elapsed : 0
     }
 
-    /// Why the separation stopped, if it failed.
-    public var separationFailure: String? {
-        if case .failed(let failure) = separation?.outcome { return failure.message }
-        return nil
+    /// Why the separation stopped, if it failed, or what was wrong with its output.
+    public var separationProblem: String? {
+        switch separation?.outcome {
+        case .failed(let failure)?: failure.message
+        case .finished(let nonFinite)? where nonFinite > 0: Separation.nonFiniteMessage(nonFinite, in: track)
+        default: nil
+        }
     }
 
     /// Moves the playhead to `frame`, kept inside the track.
@@ -128,12 +132,12 @@ public final class MixerSession {
     }
 
     /// Separates on a job into `store`, then caches the stems in a job of its own.
-    private func startSeparation(cacheKey: CacheKey?) -> Job<Void> {
+    private func startSeparation(cacheKey: CacheKey?) -> Job<Int> {
         let (track, model, store, jobs, warnings) = (track, model, store, jobs, warningLog)
         return jobs.start(
             "separating \(track.fileName)",
             onEnd: { outcome in
-                guard case .finished = outcome, cacheKey != nil else { return }
+                guard case .finished(0) = outcome, cacheKey != nil else { return }
                 jobs.start("caching \(track.fileName)", on: .global(qos: .utility)) { _ in
                     let stems = Stems(names: model.sources, samples: store.separatedStems())
                     if let problem = model.cache(stems, of: track, key: cacheKey) {

@@ -45,7 +45,7 @@ final class PlayerSession: PlayerController {
             loopStart: session.loop.map { Double($0.start) / rate }, loopEnd: session.loop?.end.map { Double($0) / rate },
             mix: mix, meters: (0..<mix.strips.count).map { status.meter(stem: $0) } + [status.masterMeter],
             selectedStrip: selected,
-            statusMessage: message ?? session.separationFailure ?? status.deviceFailure ?? session.engine.deviceProblem
+            statusMessage: message ?? session.separationProblem ?? status.deviceFailure ?? session.engine.deviceProblem
                 ?? session.warnings.last ?? exportEnded,
             export: exportRunning.map {
                 ExportStatus(progress: $0.progress, description: session.store.isComplete ? "exporting" : "waiting for separation")

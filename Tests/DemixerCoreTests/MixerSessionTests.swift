@@ -83,3 +83,24 @@ import Testing
         #expect(abs(buffers[0].frameCount - 44_100) <= 1)
     }
 }
+
+@Suite struct NonFiniteOutputTests {
+    @Test func nonFiniteModelOutputFailsTheBatchSeparationWithItsCount() throws {
+        let track = syntheticTrack(seconds: 1.2)
+        let job = Separation.stems(of: track, with: try brokenModel(), in: JobGroup(), warn: { _ in })
+        guard case .failed(let failure) = job.wait() else {
+            Issue.record("expected the separation to fail")
+            return
+        }
+        #expect(failure.status == ExitStatus.separationFailure)
+        #expect(failure.message.contains("the model produced \(track.frameCount) non-finite samples"))
+    }
+
+    @Test func thePlayerKeepsPlayingAndSaysHowManySamplesWereNotFinite() throws {
+        let session = silentSession(track: syntheticTrack(seconds: 1.2), model: try brokenModel())
+        defer { session.quit() }
+        #expect(session.separation?.wait().isFinished == true)
+        #expect(session.store.isComplete)
+        #expect(session.separationProblem?.contains("non-finite samples") == true)
+    }
+}

@@ -1,6 +1,7 @@
 import Demucs
 import DemixerCore
 import Foundation
+import ModelFiles
 import Playback
 
 /// A small random-weight HT Demucs at `sampleRate`, fast enough to separate seconds of
@@ -79,4 +80,18 @@ final class ScratchFolder {
 extension JobOutcome {
     var isCancelled: Bool { if case .cancelled = self { true } else { false } }
     var isFinished: Bool { if case .finished = self { true } else { false } }
+}
+
+/// The small fixture model of the engine's parity tests with one weight made NaN, so
+/// that one channel of its first stem comes out non-finite.
+func brokenModel() throws -> LoadedModel {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("DemucsTests/Fixtures/small_forward/5f0a1e01-754fa305.th")
+    let checkpoint = try TorchCheckpoint.load(contentsOf: url)
+    let config = try HTDemucsConfig(kwargs: checkpoint.kwargs)
+    var tensors = checkpoint.state.mapValues { Tensor(shape: $0.shape, values: $0.values) }
+    let name = "tdecoder.\(config.depth - 1).conv_tr.bias"
+    tensors[name]!.values[0] = .nan
+    let model = try HTDemucs(config: config, tensors: tensors)
+    return LoadedModel(separator: try Separator(bag: ModelBag(model)), displayName: "broken", identity: "broken", cache: nil)
 }
