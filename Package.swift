@@ -120,7 +120,8 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "StemCacheTests", dependencies: ["StemCache"]),
         .testTarget(
-            name: "DemixerCoreTests", dependencies: ["DemixerCore", "Demucs", "ModelFiles", "AudioIO", "Mixing", "Playback"]),
+            name: "DemixerCoreTests", dependencies: ["DemixerCore", "Demucs", "ModelFiles", "AudioIO", "Mixing", "Playback"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
         .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Mixing"]),

@@ -104,3 +104,32 @@ import Testing
         #expect(session.separationProblem?.contains("non-finite samples") == true)
     }
 }
+
+@Suite struct ModelSampleRateTests {
+    static let checkpoint = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/5f0a4800-e28f2e9f.th")
+
+    @Test func aFortyEightKilohertzCheckpointPlaysAndExportsAtTheRightRates() throws {
+        let folder = try ScratchFolder()
+        let model = try ModelRequest(weightsPath: Self.checkpoint.path, useCache: false).load(defaultName: "htdemucs")
+        #expect(model.sampleRate == 48_000)
+
+        let song = folder.url.appendingPathComponent("song.wav")
+        let tone = (0..<44_100).map { Float(sin(Double($0) * 0.03)) * 0.4 }
+        try AudioFile.write(AudioBuffer(sampleRate: 44_100, channels: [tone, tone]), to: song.path, format: .wav16)
+        let track = try Track.load(song.path, sampleRate: model.sampleRate)
+        #expect(track.sampleRate == 48_000)
+        #expect(abs(track.frameCount - 48_000) <= 1)
+        #expect(abs(track.duration - 1) < 1e-4)
+
+        let session = silentSession(track: track, model: model)
+        defer { session.quit() }
+        #expect(session.store.sampleRate == 48_000)
+        let out = folder.url.appendingPathComponent("out")
+        session.startExport(ExportRequest(kind: .remix, format: .wav16, destination: out))
+        #expect(session.export?.wait().isFinished == true)
+        let written = try AudioFile.read(out.appendingPathComponent("song (remix).wav").path)
+        #expect(written.audio.sampleRate == 44_100)
+        #expect(abs(written.audio.frameCount - 44_100) <= 1)
+    }
+}
