@@ -36,8 +36,9 @@ public final class PlaybackEngine {
         }
     }
 
-    /// Starts the audio thread writing to `sink`, which it owns from now on.
-    public func start(sink: any AudioSink) {
+    /// Starts the audio thread writing to `sink`, which it owns from now on. With
+    /// `realTimePriority` (the player's setting) the thread asks for `SCHED_FIFO`.
+    public func start(sink: any AudioSink, realTimePriority: Bool = true) {
         precondition(renderLoop == nil, "the engine is already playing")
         precondition(sink.sampleRate == store.sampleRate, "the sink must run at the store's rate")
         precondition(sink.channelCount == store.channelCount, "the sink must take the store's channels")
@@ -46,7 +47,7 @@ public final class PlaybackEngine {
         self.renderLoop = renderLoop
         let status = status
         let thread = Thread {
-            status.isRealTime = requestRealTimeScheduling()
+            status.isRealTime = realTimePriority && requestRealTimeScheduling()
             renderLoop.run()
         }
         thread.name = "demixer-audio"

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Demucs
+import Playback
 import DemixerCore
 import Foundation
+import Mixing
 import Synchronization
 
 /// `demixer bench`: times the official-size HT Demucs over a stretch of audio and prints
@@ -27,6 +29,11 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Overlap between consecutive segments.")
     var overlap = 0.25
+
+    @Option(help: ArgumentHelp(
+        "Also play the separated stems to a silent clock while separating, the audio thread at this priority, and count underruns.",
+        valueName: "normal|realtime"))
+    var play: AudioPriority?
 
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
@@ -63,19 +70,22 @@ struct BenchCommand: ParsableCommand {
             var firstSpan: Double?
             var segments = 0
             var stems = HeldStems(sources: model.sourceCount, channels: mix.shape[0], frames: mix.shape[1])
+            let playback = play.map { BenchPlayback(model: model, frames: mix.shape[1], priority: $0) }
             try separator.run(
                 mix: mix, context: context, onProgress: { segments = $0.segmentsDone },
                 onSpan: { span in
                     if firstSpan == nil { firstSpan = Date().timeIntervalSince(separationStart) }
                     stems.store(span)
+                    playback?.append(span)
                 })
             let separationSeconds = Date().timeIntervalSince(separationStart)
+            let underruns = playback?.stop()
             let flops = Double(context.gemmFlops)
             let report = Report(
                 audioSeconds: duration, threads: threads, segments: segments, loadSeconds: loadSeconds,
                 separationSeconds: separationSeconds, firstSpanSeconds: firstSpan ?? 0,
                 gemmGFLOP: flops / 1e9, stages: clock.seconds, stageCPU: clock.cpuSeconds, peakRSSMB: peakResidentMegabytes(),
-                checksum: stems.checksum, blasKernel: matrixKernelName)
+                checksum: stems.checksum, blasKernel: matrixKernelName, playback: underruns)
             print(json ? report.json : report.table)
         }
     }
@@ -96,6 +106,8 @@ private struct Report {
     let peakRSSMB: Double
     let checksum: Double
     let blasKernel: String
+    /// Underruns and whether the audio thread ran under SCHED_FIFO, when playing along.
+    let playback: (underruns: Int, realTime: Bool)?
 
     /// Real-time factor with loading included, as the issue defines it.
     var rtf: Double { (loadSeconds + separationSeconds) / audioSeconds }
@@ -113,6 +125,11 @@ private struct Report {
             String(format: "GEMM            %.0f GFLOP, %.1f GFLOP/s over the whole separation", gemmGFLOP, gemmRate),
             String(format: "peak RSS        %.0f MB", peakRSSMB),
         ]
+        if let playback {
+            lines.append(
+                "playback        \(playback.underruns) underruns, audio thread at "
+                    + (playback.realTime ? "SCHED_FIFO" : "normal priority"))
+        }
         let accounted = stages.values.reduce(0, +)
         for name in Self.stageOrder {
             let t = stages[name] ?? 0
@@ -126,12 +143,16 @@ private struct Report {
     }
 
     var json: String {
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "audio_seconds": audioSeconds, "threads": threads, "segments": segments, "load_seconds": loadSeconds,
             "separation_seconds": separationSeconds, "first_span_seconds": firstSpanSeconds, "rtf": rtf,
             "gemm_gflop": gemmGFLOP, "gemm_gflops_per_second": gemmRate, "peak_rss_mb": peakRSSMB,
             "stages": stages, "stage_cpu_seconds": stageCPU, "checksum": checksum, "blas_kernel": blasKernel,
         ]
+        if let playback {
+            object["playback_underruns"] = playback.underruns
+            object["playback_realtime"] = playback.realTime
+        }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
@@ -197,4 +218,42 @@ private func peakResidentMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
+}
+
+/// The audio thread's priority when the benchmark plays along.
+enum AudioPriority: String, ExpressibleByArgument, CaseIterable {
+    case normal, realtime
+}
+
+/// The player's render path running beside the benchmark's separation: its stems fill a
+/// store as they arrive and the audio thread plays it to a silent clock that counts an
+/// underrun whenever a period comes later than its four-period buffer allows.
+private final class BenchPlayback {
+    private let store: StemStore
+    private let engine: PlaybackEngine
+    private let sink: ClockSink
+
+    init(model: HTDemucs, frames: Int, priority: AudioPriority) {
+        store = StemStore(
+            stems: model.sourceCount, channels: model.config.audioChannels, frames: frames,
+            sampleRate: model.config.sampleRate)
+        engine = PlaybackEngine(
+            store: store, controls: MixerControls(state: MixState(stems: model.config.sources), playing: true))
+        sink = ClockSink(sampleRate: model.config.sampleRate, channels: model.config.audioChannels, periodFrames: 1024)
+        engine.start(sink: sink, realTimePriority: priority == .realtime)
+    }
+
+    func append(_ span: StemSpan) {
+        let planar = span.stems.map { stem in
+            (0..<stem.shape[0]).map { c in Array(stem.values[(c * span.frameCount)..<((c + 1) * span.frameCount)]) }
+        }
+        store.append(start: span.start, frames: span.frameCount, stems: planar)
+    }
+
+    /// Stops playing; returns the underruns and whether the thread got real-time scheduling.
+    func stop() -> (underruns: Int, realTime: Bool) {
+        let result = (engine.status.underruns, engine.status.isRealTime)
+        engine.stop()
+        return result
+    }
 }
