@@ -32,9 +32,18 @@ enum CLI {
     ]
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRun {
-        let merged = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(environment) { $1 }
-        let result = try spawn([executable.path] + arguments, environment: merged)
+        let result = try spawn([executable.path] + arguments, environment: merged(environment))
         return CLIRun(status: result.status, output: result.output, errors: result.errors)
+    }
+
+    /// Starts `demixer` in the background, its output going to `log`.
+    static func start(_ arguments: [String], environment: [String: String] = [:], log: String) throws -> BackgroundProcess {
+        try BackgroundProcess([executable.path] + arguments, environment: merged(environment), log: log)
+    }
+
+    /// This process's environment with the isolated folders and `extra` on top.
+    static func merged(_ extra: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(extra) { $1 }
     }
 }
 
