@@ -22,9 +22,17 @@ enum CLI {
     static let smallModel = repository.appendingPathComponent(
         "Tests/DemucsTests/Fixtures/small_forward/5f0a1e01-754fa305.th")
 
-    /// Cache and config folders of this test run, so that tests never touch the user's.
-    static let home = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "demixer-cli-home-\(ProcessInfo.processInfo.processIdentifier)")
+    /// Cache and config folders of this test run, so that tests never touch the user's;
+    /// removed when the test process exits.
+    static let home: URL = {
+        atexit { try? FileManager.default.removeItem(at: homePath) }
+        return homePath
+    }()
+
+    private static var homePath: URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent(
+            "demixer-cli-home-\(ProcessInfo.processInfo.processIdentifier)")
+    }
 
     static let isolatedEnvironment = [
         "XDG_CACHE_HOME": home.appendingPathComponent("cache").path,
