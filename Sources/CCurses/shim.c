@@ -55,8 +55,23 @@ static int have_saved_modes = 0;
 static char reset_bytes[512];
 static size_t reset_length = 0;
 
-static const int termination_signals[] = {SIGINT, SIGTERM, SIGHUP};
-static const int crash_signals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
+// Requests to stop from outside: the loop quits cleanly (jobs cancelled and waited
+// for). SIGQUIT and SIGUSR1/2 would otherwise dump a backtrace over the mixer or kill
+// it with the terminal left raw.
+static const int termination_signals[] = {
+    SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGXCPU,
+#ifdef SIGPWR
+    SIGPWR,
+#endif
+};
+// Signals whose default action ends the process and that nothing here asks for:
+// crashes, timers, I/O limits. The terminal is restored, then they act as before.
+static const int crash_signals[] = {
+    SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGALRM, SIGVTALRM, SIGPROF, SIGXFSZ, SIGPIPE, SIGIO,
+#ifdef SIGSTKFLT
+    SIGSTKFLT,
+#endif
+};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 static struct sigaction previous[NSIG];
 static struct sigaction previous_tstp;
@@ -121,8 +136,12 @@ void ccurses_install_handlers(void) {
     suspend_requested = 0;
     for (size_t i = 0; i < COUNT(termination_signals); i++)
         install(termination_signals[i], on_termination, &previous[termination_signals[i]]);
-    for (size_t i = 0; i < COUNT(crash_signals); i++)
-        install(crash_signals[i], on_crash, &previous[crash_signals[i]]);
+    for (size_t i = 0; i < COUNT(crash_signals); i++) {
+        // One the parent ignores (SIGPIPE, often) stays ignored: it stops nothing.
+        int sig = crash_signals[i];
+        sigaction(sig, NULL, &previous[sig]);
+        if (previous[sig].sa_handler != SIG_IGN) install(sig, on_crash, NULL);
+    }
     install(SIGTSTP, on_suspend, &previous_tstp);
     if (!registered_atexit) {
         atexit(on_exit_restore);

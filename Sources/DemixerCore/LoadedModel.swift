@@ -36,8 +36,17 @@ public struct ModelRequest: Sendable {
     /// `LoadedModel.notice` says so.
     public func load(defaultName: String, demoFallback: Bool = false) throws(Failure) -> LoadedModel {
         var modelName = name ?? defaultName
-        if let weightsPath, !FileManager.default.fileExists(atPath: weightsPath) {
-            throw Failure(message: "\(weightsPath): no such model file", status: ExitStatus.missingWeights)
+        if let weightsPath {
+            // A FIFO or a device would block the reader or never end, and root is told
+            // "permission denied" for them: refuse anything but a regular file by name.
+            var info = stat()
+            guard stat(weightsPath, &info) == 0 else {
+                let reason = errno == ENOENT ? "no such model file" : String(cString: strerror(errno))
+                throw Failure(message: "\(weightsPath): \(reason)", status: ExitStatus.missingWeights)
+            }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw Failure(message: "\(weightsPath): not a regular file", status: ExitStatus.missingWeights)
+            }
         }
         let resolved: ModelStore.ResolvedModel
         var notice: String?

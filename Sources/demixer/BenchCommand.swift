@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads for the matrix products and the element-wise kernels.")
     var threads = 2
 
-    @Option(help: "Overlap between consecutive segments.")
+    @Option(help: "Overlap between consecutive segments, 0 to 0.9.")
     var overlap = 0.25
 
     @Option(help: ArgumentHelp(
@@ -41,7 +41,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard (0..<1).contains(overlap) else { throw ValidationError("--overlap must be at least 0 and below 1") }
+        if let problem = SettingRange.overlap.problem("--overlap", overlap) { throw ValidationError(problem) }
     }
 
     func run() throws {

@@ -46,9 +46,12 @@ struct Config: Decodable, Equatable {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return Config() }
         do {
             let config = try TOMLDecoder().decode(Config.self, from: text)
-            guard (0..<1).contains(config.overlap), config.seekStep > 0 else {
-                throw Failure(
-                    message: "\(url.path): overlap must be in [0, 1) and seek_step positive", status: ExitStatus.usage)
+            let problems = [
+                SettingRange.overlap.problem("overlap", config.overlap),
+                SettingRange.seekStep.problem("seek_step", config.seekStep),
+            ]
+            if let problem = problems.compactMap({ $0 }).first {
+                throw Failure(message: "\(url.path): \(problem)", status: ExitStatus.usage)
             }
             return config
         } catch let failure as Failure {

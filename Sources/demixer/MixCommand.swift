@@ -41,19 +41,21 @@ struct MixCommand: ParsableCommand {
                 throw ValidationError("--gain \(gain): expected STEM=DB, e.g. drums=+3 or vocals=-inf")
             }
         }
+        _ = try output.fileFormat(forPath: out, option: "-o")
     }
 
     func run() throws {
         try reportingFailures {
             let jobs = BatchJobs()
+            let path = URL(fileURLWithPath: out)
+            try refuseNonRegularOutput(path)
             let loaded = try model.load(config: Config.load())
             let state = try mixState(stems: loaded.sources)
-            let format = try output.fileFormat(forPath: out)
-            let track = try Track.load(file, sampleRate: loaded.sampleRate)
+            let format = try output.fileFormat(forPath: out, option: "-o")
+            let track = try loadTrack(file, sampleRate: loaded.sampleRate)
             for warning in track.warnings { printError("demixer: warning: \(warning)") }
             let stems = try separate(track, with: loaded, jobs: jobs)
             let buffer = try track.prepareForWriting([renderMix(stems: stems.samples, state: state)], clip: output.clip.mode)[0]
-            let path = URL(fileURLWithPath: out)
             try jobs.wait(
                 for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in
                     try AudioOutput.write(buffer, to: path, format: format, context: context)

@@ -9,13 +9,13 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A model file (.th or .safetensors) to use instead of an installed model.", valueName: "path"))
     var weights: String?
 
-    @Option(help: "Overlap between consecutive segments, 0 <= overlap < 1 (default: from the config file, else 0.25).")
+    @Option(help: "Overlap between consecutive segments, 0 to 0.9 (default: from the config file, else 0.25).")
     var overlap: Double?
 
-    @Option(help: "Random shifts averaged for time equivariance (each costs one more pass).")
+    @Option(help: "Random shifts averaged for time equivariance, 0 to 20 (each costs one more pass).")
     var shifts = 0
 
-    @Option(help: ArgumentHelp("Segment length in seconds (at most the model's).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Segment length in seconds, from 1 to the model's own (7.8 for htdemucs).", valueName: "seconds"))
     var segment: Double?
 
     @Option(help: ArgumentHelp("Seed for the shifts' random offsets.", valueName: "n"))
@@ -25,9 +25,12 @@ struct ModelOptions: ParsableArguments {
     var noCache = false
 
     func validate() throws {
-        if let overlap, !(0..<1).contains(overlap) { throw ValidationError("--overlap must be at least 0 and below 1") }
-        guard shifts >= 0 else { throw ValidationError("--shifts must not be negative") }
-        if let segment, segment <= 0 { throw ValidationError("--segment must be positive") }
+        let problems = [
+            overlap.flatMap { SettingRange.overlap.problem("--overlap", $0) },
+            SettingRange.shifts.problem("--shifts", Double(shifts)),
+            segment.flatMap { SettingRange.segment.problem("--segment", $0) },
+        ]
+        if let problem = problems.compactMap({ $0 }).first { throw ValidationError(problem) }
     }
 
     /// The chosen model; what the options leave open comes from `config`. With

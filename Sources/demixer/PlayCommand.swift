@@ -28,7 +28,7 @@ struct PlayCommand: ParsableCommand {
             var openingFailure: Failure?
             do {
                 let loaded = try model.load(config: config, demoFallback: true)
-                let track = try Track.load(file, sampleRate: loaded.sampleRate)
+                let track = try loadTrack(file, sampleRate: loaded.sampleRate)
                 session = PlayerSession(
                     track: track, model: loaded, device: device ?? config.device, seekStep: config.seekStep)
                 controller = session!
@@ -44,6 +44,7 @@ struct PlayCommand: ParsableCommand {
             }
             // Every way out of the loop (q, a signal, a closed terminal) ends the jobs here.
             if let session, !session.snapshot().shouldQuit { session.handle(.quit) }
+            if let signal = TerminalApp.stopSignal { throw ExitCode(128 + signal) }
             // Shown on screen; repeated in full once the terminal is back, with its status.
             if let openingFailure { throw openingFailure }
         }

@@ -23,16 +23,23 @@ struct SeparateCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Option(help: ArgumentHelp("Output path template: {track}, {trackext}, {stem}, {ext}.", valueName: "template"))
+    @Option(help: ArgumentHelp(
+        "Output path template: {track}, {trackext}, {stem}, {ext}; every output gets its own path inside DIR.",
+        valueName: "template"))
     var filename = "{track}/{stem}.{ext}"
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one audio file") }
+        _ = try output.fileFormat(forPath: filename, option: "--filename")
     }
 
     func run() throws {
         try reportingFailures {
             let jobs = BatchJobs()
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw Failure(message: "-o \(out): exists and is not a folder", status: ExitStatus.writeFailure)
+            }
             let loaded = try model.load(config: Config.load())
             let sources = loaded.sources
             if let twoStems, !sources.contains(twoStems) {
@@ -40,12 +47,16 @@ struct SeparateCommand: ParsableCommand {
                     message: "--two-stems \(twoStems): the model has no such stem (it has \(sources.joined(separator: ", ")))",
                     status: ExitStatus.usage)
             }
-            let format = try output.fileFormat(forPath: nil)
-            for file in files {
-                let track = try Track.load(file, sampleRate: loaded.sampleRate)
+            let format = try output.fileFormat(forPath: filename, option: "--filename")
+            let plan = try OutputPlan(
+                template: filename, directory: out, model: loaded.displayName, files: files,
+                outputNames: twoStems.map { [$0, "no_\($0)"] } ?? sources, fileExtension: format.fileExtension)
+            for path in plan.paths.joined() { try refuseNonRegularOutput(path) }
+            for (file, paths) in zip(files, plan.paths) {
+                let track = try loadTrack(file, sampleRate: loaded.sampleRate)
                 for warning in track.warnings { printError("demixer: warning: \(warning)") }
                 let stems = try separate(track, with: loaded, jobs: jobs)
-                let outputs = try files(for: stems, of: track, model: loaded.displayName, format: format)
+                let outputs = try zip(paths, buffers(for: stems, of: track))
                 try jobs.wait(
                     for: jobs.group.start("writing \(track.fileName)", failureStatus: ExitStatus.writeFailure) { context in
                         for (path, buffer) in outputs {
@@ -57,23 +68,16 @@ struct SeparateCommand: ParsableCommand {
         }
     }
 
-    /// The output files of `stems`: paths from the template, buffers in the source's shape.
-    private func files(for stems: Stems, of track: Track, model: String, format: AudioFileFormat) throws -> [(URL, AudioBuffer)] {
-        var named = zip(stems.names, stems.samples).map { ($0, $1) }
+    /// The output buffers of `stems` in the source's shape: every stem, or with
+    /// `--two-stems` the stem and the sum of the others.
+    private func buffers(for stems: Stems, of track: Track) throws -> [AudioBuffer] {
+        var outputs = stems.samples
         if let twoStems, let index = stems.names.firstIndex(of: twoStems) {
             var others = MixState(stems: stems.names)
             others.strips[index].isMuted = true
-            named = [(twoStems, stems.samples[index]), ("no_\(twoStems)", renderMix(stems: stems.samples, state: others))]
+            outputs = [stems.samples[index], renderMix(stems: stems.samples, state: others)]
         }
-        let buffers = try track.prepareForWriting(named.map(\.1), clip: output.clip.mode)
-        return zip(named, buffers).map { named, buffer in
-            let relative = filename
-                .replacingOccurrences(of: "{track}", with: track.name)
-                .replacingOccurrences(of: "{trackext}", with: track.fileExtension)
-                .replacingOccurrences(of: "{stem}", with: named.0)
-                .replacingOccurrences(of: "{ext}", with: format.fileExtension)
-            return (URL(fileURLWithPath: out).appendingPathComponent(model).appendingPathComponent(relative), buffer)
-        }
+        return try track.prepareForWriting(outputs, clip: output.clip.mode)
     }
 }
 

@@ -22,9 +22,17 @@ enum CLI {
     static let smallModel = repository.appendingPathComponent(
         "Tests/DemucsTests/Fixtures/small_forward/5f0a1e01-754fa305.th")
 
-    /// Cache and config folders of this test run, so that tests never touch the user's.
-    static let home = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "demixer-cli-home-\(ProcessInfo.processInfo.processIdentifier)")
+    /// Cache and config folders of this test run, so that tests never touch the user's;
+    /// removed when the test process exits.
+    static let home: URL = {
+        atexit { try? FileManager.default.removeItem(at: homePath) }
+        return homePath
+    }()
+
+    private static var homePath: URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent(
+            "demixer-cli-home-\(ProcessInfo.processInfo.processIdentifier)")
+    }
 
     static let isolatedEnvironment = [
         "XDG_CACHE_HOME": home.appendingPathComponent("cache").path,
@@ -32,9 +40,18 @@ enum CLI {
     ]
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRun {
-        let merged = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(environment) { $1 }
-        let result = try spawn([executable.path] + arguments, environment: merged)
+        let result = try spawn([executable.path] + arguments, environment: merged(environment))
         return CLIRun(status: result.status, output: result.output, errors: result.errors)
+    }
+
+    /// Starts `demixer` in the background, its output going to `log`.
+    static func start(_ arguments: [String], environment: [String: String] = [:], log: String) throws -> BackgroundProcess {
+        try BackgroundProcess([executable.path] + arguments, environment: merged(environment), log: log)
+    }
+
+    /// This process's environment with the isolated folders and `extra` on top.
+    static func merged(_ extra: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(extra) { $1 }
     }
 }
 

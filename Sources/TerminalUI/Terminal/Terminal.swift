@@ -7,9 +7,10 @@ public struct TerminalError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Owns curses for as long as the mixer is on screen, and makes sure the terminal is
-/// given back: on `close()`, on SIGINT/SIGTERM/SIGHUP (the loop sees `.terminate`),
-/// across Ctrl-Z, on exit, and on crash signals (the C shim writes the saved reset
-/// sequence and terminal modes, then re-raises).
+/// given back: on `close()`, on SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2/SIGXCPU/
+/// SIGPWR (the loop sees `.terminate` and quits cleanly; a second one acts at once),
+/// across Ctrl-Z, on exit, and on crash, timer and I/O-limit signals (the C shim writes
+/// the saved reset sequence and terminal modes, then re-raises).
 final class Terminal {
     /// Whether the locale's character set is UTF-8 (else the ASCII glyphs are used).
     let isUTF8: Bool
@@ -71,4 +72,13 @@ final class Terminal {
     }
 
     deinit { close() }
+}
+
+extension TerminalApp {
+    /// The signal that ended the last `run` (the command exits with 128 + its number),
+    /// or nil when the mixer ended otherwise.
+    public static var stopSignal: Int32? {
+        let number = ccurses_termination_signal()
+        return number == 0 ? nil : number
+    }
 }
