@@ -12,7 +12,8 @@ struct CacheCommand: ParsableCommand {
         subcommands: [List.self, Clear.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the cached songs, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the cached songs, newest first, and writes that never finished.")
 
         func run() {
             let cache = StemCache(directory: Locations().stemsDirectory)
@@ -21,12 +22,18 @@ struct CacheCommand: ParsableCommand {
                 let size = ByteCountFormatter.string(fromByteCount: Int64(entry.size), countStyle: .file)
                 print("\(entry.key.hex.prefix(12))  \(formatDuration(entry.duration))  \(size)  \(entry.sources.joined(separator: ","))  \(entry.trackName)")
             }
+            let stale = cache.staleTemporaries()
+            for file in stale {
+                let size = ByteCountFormatter.string(fromByteCount: file.size, countStyle: .file)
+                print("unfinished  \(size)  \(file.path)  (left by an interrupted write; `demixer cache clear` removes it)")
+            }
             print("\(entries.count) cached song\(entries.count == 1 ? "" : "s") in \(cache.directory.path)")
         }
     }
 
     struct Clear: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete every cached song.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete every cached song and what interrupted writes left behind.")
 
         func run() throws {
             try reportingFailures {

@@ -6,10 +6,10 @@ import Foundation
 /// How separated or remixed audio is written: shared by `separate` and `mix`.
 struct OutputOptions: ParsableArguments {
     @Option(help: "Output format: wav, flac or mp3 (default: from the output's extension, else wav).")
-    var format: OutputFormat?
+    var format: AudioFileFormat.Container?
 
     @Option(help: "Sample format for wav (16, 24, 32f) and flac (16, 24); default 16.")
-    var bits: BitDepth?
+    var bits: AudioFileFormat.SampleType?
 
     @Option(help: "Avoiding clipping: rescale (all outputs together), clamp or none.")
     var clip: ClipChoice = .rescale
@@ -18,46 +18,25 @@ struct OutputOptions: ParsableArguments {
         _ = try fileFormat(forPath: nil, option: "")
     }
 
-    /// The libsndfile format for `--format`/`--bits` and the extension of `path` (given
-    /// with `option`): the extension picks the format when `--format` does not, and
-    /// must agree with it when it does. A `{placeholder}` extension, or none, picks nothing.
+    /// The format for `--format`/`--bits` and the extension of `path` (given with
+    /// `option`): the extension picks the format when `--format` does not, and must agree
+    /// with it when it does. A `{placeholder}` extension, or none, picks nothing.
     /// - Throws: `ValidationError` for an extension that is not wav, flac or mp3, a
     ///   mismatch, or a bit depth the format cannot store.
     func fileFormat(forPath path: String?, option: String) throws -> AudioFileFormat {
-        let fileExtension = path.map { URL(fileURLWithPath: $0).pathExtension.lowercased() } ?? ""
-        var named: OutputFormat?
-        if !fileExtension.isEmpty && !fileExtension.contains("{") {
-            guard let format = OutputFormat(rawValue: fileExtension) else {
-                throw ValidationError("\(option) \(path!): .\(fileExtension) is not a format demixer writes (wav, flac or mp3)")
-            }
-            named = format
-        }
-        if let format, let named, format != named {
-            throw ValidationError("--format \(format.rawValue) does not match \(option) \(path!): use a .\(format.rawValue) name")
-        }
-        switch (format ?? named ?? .wav, bits ?? .sixteen) {
-        case (.wav, .sixteen): return .wav16
-        case (.wav, .twentyFour): return .wav24
-        case (.wav, .float32): return .wavFloat32
-        case (.flac, .sixteen): return .flac16
-        case (.flac, .twentyFour): return .flac24
-        case (.flac, .float32): throw ValidationError("--bits 32f: flac stores 16 or 24 bits, not 32-bit float")
-        case (.mp3, let depth):
-            guard bits == nil else { throw ValidationError("--bits \(depth.rawValue): mp3 has no bit depth; leave --bits out") }
-            return .mp3
+        let fileExtension = path.map { URL(fileURLWithPath: $0).pathExtension } ?? ""
+        let named = fileExtension.isEmpty || fileExtension.contains("{") ? nil : path
+        do {
+            return try AudioFileFormat.forOutput(path: named, container: format, type: bits)
+        } catch {
+            // The error names the path when there is one.
+            throw ValidationError(named == nil ? "--format/--bits: \(error)" : "\(option) \(error)")
         }
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case wav, flac, mp3
-}
-
-enum BitDepth: String, ExpressibleByArgument, CaseIterable {
-    case sixteen = "16"
-    case twentyFour = "24"
-    case float32 = "32f"
-}
+extension AudioFileFormat.Container: ExpressibleByArgument {}
+extension AudioFileFormat.SampleType: ExpressibleByArgument {}
 
 enum ClipChoice: String, ExpressibleByArgument, CaseIterable {
     case rescale, clamp, none

@@ -37,6 +37,24 @@ import Testing
         #expect(try CLI.run(["cache", "list"], environment: environment).output.contains("0 cached songs"))
     }
 
+    @Test func cacheListShowsWhatAnInterruptedWriteLeftAndClearRemovesIt() throws {
+        let dir = try TemporaryDirectory()
+        let environment = ["XDG_CACHE_HOME": dir.path("cache")]
+        let stems = dir.path("cache/demixer/stems")
+        try FileManager.default.createDirectory(atPath: stems, withIntermediateDirectories: true)
+        let leftover = "\(stems)/.\(String(repeating: "0123456789abcdef", count: 4)).stems.Ab3dE9.tmp"
+        try Data(repeating: 7, count: 5_000).write(to: URL(fileURLWithPath: leftover))
+
+        let list = try CLI.run(["cache", "list"], environment: environment)
+        #expect(list.status == 0)
+        #expect(list.output.contains("unfinished"))
+        #expect(list.output.contains(leftover))
+        let clear = try CLI.run(["cache", "clear"], environment: environment)
+        #expect(clear.status == 0, "\(clear.errors)")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(!(try CLI.run(["cache", "list"], environment: environment).output.contains("unfinished")))
+    }
+
     @Test func withNoWeightsInstalledTheMessageSaysWhatToRun() throws {
         let dir = try TemporaryDirectory()
         let run = try CLI.run(["separate", "song.wav"], environment: ["XDG_CACHE_HOME": dir.path("cache")])
