@@ -63,24 +63,4 @@ import Testing
         }
         #expect(segments == 2)
     }
-
-    @Test func backgroundSeparationDeliversOnTheQueueAndFinishes() async throws {
-        let model = try HTDemucs.load(contentsOf: Fixtures.checkpoint(in: "small_forward"))
-        let mix = try #require(try Fixtures.tensors("small_apply/io.safetensors")["input"])
-        let frames = await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
-            let counter = FrameCounter()
-            try! Separator(bag: ModelBag(model)).start(
-                mix: mix, onSpan: { counter.add($0.frameCount) },
-                onFinish: { error in continuation.resume(returning: error == nil ? counter.total : -1) })
-        }
-        #expect(frames == mix.shape[1])
-    }
-}
-
-/// Counts frames delivered on the separation queue.
-private final class FrameCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var frames = 0
-    func add(_ n: Int) { lock.withLock { frames += n } }
-    var total: Int { lock.withLock { frames } }
 }

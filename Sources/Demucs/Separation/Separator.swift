@@ -1,6 +1,4 @@
-import Dispatch
 import Foundation
-import Synchronization
 
 /// How a whole track is cut into segments and recombined: the options of demucs's
 /// `apply_model`.
@@ -146,30 +144,6 @@ public struct Separator: Sendable {
         }
     }
 
-    /// Separates on `queue` without blocking the caller; returns a handle that cancels it.
-    /// `onFinish` receives `nil` on success or the error (`SeparationCancelled` when cancelled).
-    @discardableResult
-    public func start(
-        mix: Tensor,
-        on queue: DispatchQueue = .global(qos: .userInitiated),
-        onProgress: @escaping @Sendable (SeparationProgress) -> Void = { _ in },
-        onSpan: @escaping @Sendable (StemSpan) -> Void,
-        onFinish: @escaping @Sendable ((any Error)?) -> Void
-    ) -> SeparationHandle {
-        let handle = SeparationHandle()
-        handle.running.enter()
-        queue.async {
-            defer { handle.running.leave() }
-            do {
-                try self.run(mix: mix, isCancelled: { handle.isCancelled }, onProgress: onProgress, onSpan: onSpan)
-                onFinish(nil)
-            } catch {
-                onFinish(error)
-            }
-        }
-        return handle
-    }
-
     private func makePasses(length: Int) -> [Pass] {
         let maxShift = bag.sampleRate / 2
         var random = SplitMix64(seed: options.seed)
@@ -193,20 +167,6 @@ public struct Separator: Sendable {
         }
         return passes
     }
-}
-
-/// Cancels a separation started with `Separator.start`.
-public final class SeparationHandle: Sendable {
-    private let cancelled = Atomic<Bool>(false)
-    /// Entered while the separation runs on its queue.
-    let running = DispatchGroup()
-    public init() {}
-    /// Asks the separation to stop before its next segment.
-    public func cancel() { cancelled.store(true, ordering: .relaxed) }
-    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
-    /// Blocks until the separation has returned (at most one segment after `cancel()`),
-    /// so that the process does not exit, and tear down OpenBLAS, under a running product.
-    public func waitUntilStopped() { running.wait() }
 }
 
 /// `apply_model`'s cross-fade: a triangle peaking mid-segment, normalised, raised to `power`.
