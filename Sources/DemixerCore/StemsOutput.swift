@@ -1,4 +1,5 @@
 import AudioIO
+import Demucs
 import Foundation
 
 extension AudioOutput {
@@ -24,6 +25,27 @@ extension AudioOutput {
 }
 
 extension Track {
+    /// An NI Stems file as a track (its master) and its stems, named from its manifest,
+    /// at the file's rate: what `mix` and the player use instead of separating.
+    public static func loadStems(_ path: String) throws(Failure) -> (track: Track, stems: Stems) {
+        let file: StemsFile
+        do {
+            file = try StemsFile.read(path)
+        } catch {
+            throw Failure(message: error.description, status: ExitStatus.unreadableInput)
+        }
+        let master = file.master
+        var name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        if name.lowercased().hasSuffix(".stem") { name.removeLast(5) }
+        let track = Track(
+            name: name, fileExtension: "stem.mp4", sourceRate: master.sampleRate, sourceChannels: master.channelCount,
+            sampleRate: master.sampleRate,
+            mix: Tensor(shape: [master.channelCount, master.frameCount], values: master.channels.flatMap { $0 }),
+            warnings: file.warnings)
+        return (track, Stems(names: file.stems.map(\.name), samples: file.stems.map(\.audio.channels)))
+    }
+
+
     /// The song as `[channel][frame]` at ``sampleRate``: the master track of a stems file.
     public var mixChannels: [[Float]] {
         (0..<channelCount).map { Array(mix.values[($0 * frameCount)..<(($0 + 1) * frameCount)]) }
