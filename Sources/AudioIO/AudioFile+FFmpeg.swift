@@ -67,9 +67,9 @@ extension MediaInput {
             let frames = channels[slot].first?.count ?? 0
             guard frames > 0 else {
                 if let error = report.readError { throw AudioIOError(path: path, reason: .mediaDecodeFailed(error)) }
-                if report.skippedPackets > 0 {
+                if report.skippedPackets[slot] > 0 {
                     throw AudioIOError(
-                        path: path, reason: .mediaDecodeFailed("all \(report.skippedPackets) packets were corrupt"))
+                        path: path, reason: .mediaDecodeFailed("all \(report.skippedPackets[slot]) packets were corrupt"))
                 }
                 throw AudioIOError(path: path, reason: .noFrames)
             }
@@ -77,8 +77,8 @@ extension MediaInput {
             if let error = report.readError {
                 warnings.append("\(path): decoding stopped after \(frames) frames (FFmpeg: \(error))")
             }
-            if report.skippedPackets > 0 {
-                warnings.append("\(path): skipped \(report.skippedPackets) corrupt packets")
+            if report.skippedPackets[slot] > 0 {
+                warnings.append("\(path): skipped \(report.skippedPackets[slot]) corrupt packets")
             }
             let rate = report.sampleRates[slot]
             // A tenth of a second covers codec priming and padding rounded by the container.

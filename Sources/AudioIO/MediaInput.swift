@@ -54,11 +54,6 @@ final class MediaInput {
         return Int(best)
     }
 
-    /// Whether the stream is marked default (`AV_DISPOSITION_DEFAULT`), the enabled track of an MP4.
-    func isDefault(_ index: Int) -> Bool {
-        stream(index).pointee.disposition & AV_DISPOSITION_DEFAULT != 0
-    }
-
     /// The frames the container says the stream holds, when it says.
     func declaredFrames(of index: Int) -> Int? {
         let stream = stream(index).pointee
@@ -85,7 +80,7 @@ final class MediaInput {
         var allocated = av_packet_alloc()
         defer { av_packet_free(&allocated) }
         guard let packet = allocated else { throw AudioIOError(path: path, reason: .mediaDecodeFailed("out of memory")) }
-        var report = DecodeReport(sampleRates: [], skippedPackets: 0, readError: nil)
+        var report = DecodeReport(sampleRates: [], skippedPackets: [], readError: nil)
         while true {
             let read = av_read_frame(format, packet)
             if read < 0 {
@@ -98,7 +93,7 @@ final class MediaInput {
         }
         for (slot, decoder) in decoders.enumerated() {
             try decoder.decode(nil) { consume(slot, $0) }
-            report.skippedPackets += decoder.skippedPackets
+            report.skippedPackets.append(decoder.skippedPackets)
             report.sampleRates.append(Int(decoder.outputRate))
         }
         return report
@@ -115,8 +110,8 @@ final class MediaInput {
 struct DecodeReport {
     /// Each stream's rate as delivered (its first frame's), 0 for a stream that gave none.
     var sampleRates: [Int]
-    /// Packets the decoder refused (corrupt data), skipped.
-    var skippedPackets: Int
+    /// Each stream's packets the decoder refused (corrupt data), skipped.
+    var skippedPackets: [Int]
     /// FFmpeg's message when reading the file failed before its end.
     var readError: String?
 }
