@@ -23,10 +23,11 @@ extension AudioFile {
             warnings: warnings)
     }
 
-    /// Whether libsndfile's last failed `sf_open` was because it does not know the format,
-    /// as opposed to a file of a format it knows that is broken.
-    static var sndfileDidNotRecogniseFormat: Bool {
-        sf_error(nil) == SF_ERR_UNRECOGNISED_FORMAT
+    /// Whether `error` is `sf_open` refusing a format it does not know, as opposed to a
+    /// broken file of a format it knows, or a path refused before libsndfile saw it.
+    static func sndfileDidNotRecognise(_ error: AudioIOError) -> Bool {
+        guard case .unreadable = error.reason else { return false }
+        return sf_error(nil) == SF_ERR_UNRECOGNISED_FORMAT
     }
 }
 

@@ -22,12 +22,12 @@ public enum AudioFile {
     ///
     /// The header's frame count is never trusted: the file is read in blocks
     /// until libsndfile reports the end. Non-finite samples become 0 with a warning.
-    /// What libsndfile does not recognise goes to FFmpeg (``readThroughFFmpeg(_:)``).
+    /// What libsndfile does not recognise goes to FFmpeg (``readThroughFFmpeg(_:unrecognised:)``).
     public static func read(_ path: String) throws(AudioIOError) -> DecodedAudio {
         let file: SoundFile
         do {
             file = try SoundFile(readingFrom: path)
-        } catch where sndfileDidNotRecogniseFormat {
+        } catch where sndfileDidNotRecognise(error) {
             return try readThroughFFmpeg(path, unrecognised: error)
         }
         let channelCount = Int(file.info.channels)
