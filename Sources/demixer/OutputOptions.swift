@@ -5,7 +5,7 @@ import Foundation
 
 /// How separated or remixed audio is written: shared by `separate` and `mix`.
 struct OutputOptions: ParsableArguments {
-    @Option(help: "Output format: wav, flac or mp3 (default: from the output's extension, else wav).")
+    @Option(help: "Output format: wav, flac, mp3 or stem.mp4 (NI Stems) (default: from the output's extension, else wav).")
     var format: OutputFormat?
 
     @Option(help: "Sample format for wav (16, 24, 32f) and flac (16, 24); default 16.")
@@ -15,7 +15,12 @@ struct OutputOptions: ParsableArguments {
     var clip: ClipChoice = .rescale
 
     func validate() throws {
-        _ = try fileFormat(forPath: nil, option: "")
+        if !writesStemsFile() { _ = try fileFormat(forPath: nil, option: "") }
+    }
+
+    /// Whether to write one NI Stems file: `--format stem.mp4`, or no `--format` and a `path` ending in `.stem.mp4`.
+    func writesStemsFile(toPath path: String? = nil) -> Bool {
+        format == .stemMP4 || (format == nil && path?.lowercased().hasSuffix(".stem.mp4") == true)
     }
 
     /// The libsndfile format for `--format`/`--bits` and the extension of `path` (given
@@ -42,6 +47,7 @@ struct OutputOptions: ParsableArguments {
         case (.flac, .sixteen): return .flac16
         case (.flac, .twentyFour): return .flac24
         case (.flac, .float32): throw ValidationError("--bits 32f: flac stores 16 or 24 bits, not 32-bit float")
+        case (.stemMP4, _): throw ValidationError("--format stem.mp4 writes one NI Stems file, not a file per output")
         case (.mp3, let depth):
             guard bits == nil else { throw ValidationError("--bits \(depth.rawValue): mp3 has no bit depth; leave --bits out") }
             return .mp3
@@ -51,6 +57,8 @@ struct OutputOptions: ParsableArguments {
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case wav, flac, mp3
+    /// One NI Stems file: a master and the four stems.
+    case stemMP4 = "stem.mp4"
 }
 
 enum BitDepth: String, ExpressibleByArgument, CaseIterable {
