@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(
             name: "CALSA", pkgConfig: "alsa",
             providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg", pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswresample-dev", "libavutil-dev"])]),
         // ncursesw plus a shim for its macros.
         .target(
             name: "CCurses",
@@ -62,10 +65,10 @@ let package = Package(
             dependencies: ["ModelFiles", "CBLAS", "CFFTW", "CHalfPrecision", "CVectorMath"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        // Audio decode/encode (libsndfile) and resampling (libsoxr).
+        // Audio decode/encode (libsndfile, FFmpeg for everything else and NI Stems) and resampling (libsoxr).
         .target(
             name: "AudioIO",
-            dependencies: ["AtomicFiles", "CSndfile", "CSoxr"]),
+            dependencies: ["AtomicFiles", "CSndfile", "CSoxr", "CFFmpeg"]),
 
         // The bundled demo model and demo song (Weights/).
         .target(

@@ -22,8 +22,14 @@ public enum AudioFile {
     ///
     /// The header's frame count is never trusted: the file is read in blocks
     /// until libsndfile reports the end. Non-finite samples become 0 with a warning.
+    /// What libsndfile does not recognise goes to FFmpeg (``readThroughFFmpeg(_:unrecognised:)``).
     public static func read(_ path: String) throws(AudioIOError) -> DecodedAudio {
-        let file = try SoundFile(readingFrom: path)
+        let file: SoundFile
+        do {
+            file = try SoundFile(readingFrom: path)
+        } catch where sndfileDidNotRecognise(error) {
+            return try readThroughFFmpeg(path, unrecognised: error)
+        }
         let channelCount = Int(file.info.channels)
         let sampleRate = Int(file.info.samplerate)
         guard (1...AudioLimits.maxChannels).contains(channelCount) else {

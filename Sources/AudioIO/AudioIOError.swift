@@ -43,6 +43,14 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case extensionMismatch(extension: String, chosen: AudioFileFormat.Container)
         /// A sample type the container cannot store (32-bit float in FLAC, any depth in MP3).
         case unsupportedSampleType(AudioFileFormat.Container, AudioFileFormat.SampleType)
+        /// Neither libsndfile nor FFmpeg could open the file; carries FFmpeg's message.
+        case unreadableMedia(String)
+        /// The file opened in FFmpeg but holds no audio stream (a silent video, say).
+        case noAudioStream
+        /// FFmpeg could not decode the stream; carries its message.
+        case mediaDecodeFailed(String)
+        /// The file is not a usable NI Stems file; says what is missing.
+        case notStems(String)
     }
 
     /// The file concerned; nil for failures not tied to a file (resampling).
@@ -103,6 +111,14 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
             let allowed = AudioFileFormat.SampleType.allCases.filter { (try? AudioFileFormat(container, type: $0)) != nil }
             text = "\(container.rawValue.uppercased()) cannot store \(type.displayName) samples; it stores "
                 + allowed.map(\.displayName).joined(separator: " or ")
+        case .unreadableMedia(let message):
+            text = "not a readable audio file (FFmpeg: \(message))"
+        case .noAudioStream:
+            text = "no audio stream"
+        case .mediaDecodeFailed(let message):
+            text = "decoding failed (FFmpeg: \(message))"
+        case .notStems(let message):
+            text = "not an NI Stems file (\(message))"
         }
         guard let path else { return text }
         return "\(path): \(text)"

@@ -41,18 +41,22 @@ public final class MixerSession {
     private let warningLog = Guarded<[String]>([])
     private let startedAt = Date()
 
-    public init(track: Track, model: LoadedModel, output: PlaybackOutput) {
+    /// `stems`, when given (an NI Stems file's, see `Track.loadStems`), fill the store at
+    /// once under their own names: nothing is separated or cached.
+    public init(track: Track, model: LoadedModel, stems: Stems? = nil, output: PlaybackOutput) {
         self.track = track
         self.model = model
-        mix = MixState(stems: model.sources)
+        let names = stems?.names ?? model.sources
+        mix = MixState(stems: names)
         store = StemStore(
-            stems: model.sources.count, channels: track.channelCount, frames: track.frameCount,
-            sampleRate: track.sampleRate)
+            stems: names.count, channels: track.channelCount, frames: track.frameCount, sampleRate: track.sampleRate)
         controls = MixerControls(state: mix, playing: true)
         engine = PlaybackEngine(store: store, controls: controls)
         let warnings = warningLog
         let key = model.cacheKey(for: track)
-        if let cached = model.cachedStems(key, warn: { message in warnings.withLock { $0.append(message) } }) {
+        if let stems {
+            store.append(start: 0, frames: store.frameCount, stems: stems.samples)
+        } else if let cached = model.cachedStems(key, warn: { message in warnings.withLock { $0.append(message) } }) {
             store.append(start: 0, frames: store.frameCount, stems: cached.samples)
         } else {
             separation = startSeparation(cacheKey: key)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AudioIO
 import DemixerCore
 import Foundation
 import Mixing
@@ -13,7 +14,7 @@ struct MixCommand: ParsableCommand {
             only soloed stems sound. A preset is applied first, then --gain, --mute and --solo.
             """)
 
-    @Argument(help: "The audio file to remix.")
+    @Argument(help: "The audio file to remix (a .stem.mp4 brings its own stems).")
     var file: String
 
     @OptionGroup var model: ModelOptions
@@ -41,7 +42,7 @@ struct MixCommand: ParsableCommand {
                 throw ValidationError("--gain \(gain): expected STEM=DB, e.g. drums=+3 or vocals=-inf")
             }
         }
-        _ = try output.fileFormat(forPath: out, option: "-o")
+        if !output.writesStemsFile(toPath: out) { _ = try output.fileFormat(forPath: out, option: "-o") }
     }
 
     func run() throws {
@@ -49,13 +50,32 @@ struct MixCommand: ParsableCommand {
             let jobs = BatchJobs()
             let path = URL(fileURLWithPath: out)
             try refuseNonRegularOutput(path)
-            let loaded = try model.load(config: Config.load())
-            let state = try mixState(stems: loaded.sources)
-            let format = try output.fileFormat(forPath: out, option: "-o")
-            let track = try loadTrack(file, sampleRate: loaded.sampleRate)
-            for warning in track.warnings { printError("demixer: warning: \(warning)") }
-            let stems = try separate(track, with: loaded, jobs: jobs)
-            let buffer = try track.prepareForWriting([renderMix(stems: stems.samples, state: state)], clip: output.clip.mode)[0]
+            let format = output.writesStemsFile(toPath: out) ? nil : try output.fileFormat(forPath: out, option: "-o")
+            let (track, stems, state): (Track, Stems, MixState)
+            if StemsFile.isStemsFile(file) {
+                // A stems file brings its own stems: no model, no separation.
+                (track, stems) = try Track.loadStems(file)
+                state = try mixState(stems: stems.names)
+                for warning in track.warnings { printError("demixer: warning: \(warning)") }
+            } else {
+                let loaded = try model.load(config: Config.load())
+                state = try mixState(stems: loaded.sources)
+                track = try loadTrack(file, sampleRate: loaded.sampleRate)
+                for warning in track.warnings { printError("demixer: warning: \(warning)") }
+                stems = try separate(track, with: loaded, jobs: jobs)
+            }
+            let remix = renderMix(stems: stems.samples, state: state)
+            guard let format else {
+                try jobs.wait(
+                    for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in
+                        try AudioOutput.writeStemsFile(
+                            master: remix, stems: stems, sampleRate: track.sampleRate, clip: output.clip.mode, to: path,
+                            context: context)
+                    })
+                printError("wrote \(path.path)")
+                return
+            }
+            let buffer = try track.prepareForWriting([remix], clip: output.clip.mode)[0]
             try jobs.wait(
                 for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in
                     try AudioOutput.write(buffer, to: path, format: format, context: context)

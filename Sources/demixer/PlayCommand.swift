@@ -1,4 +1,5 @@
 import ArgumentParser
+import AudioIO
 import DemixerCore
 import Foundation
 import TerminalUI
@@ -28,9 +29,11 @@ struct PlayCommand: ParsableCommand {
             var openingFailure: Failure?
             do {
                 let loaded = try model.load(config: config, demoFallback: true)
-                let track = try loadTrack(file, sampleRate: loaded.sampleRate)
+                // An NI Stems file brings its own stems.
+                let (track, stems): (Track, Stems?) =
+                    StemsFile.isStemsFile(file) ? try Track.loadStems(file) : (try loadTrack(file, sampleRate: loaded.sampleRate), nil)
                 session = PlayerSession(
-                    track: track, model: loaded, device: device ?? config.device, seekStep: config.seekStep)
+                    track: track, model: loaded, stems: stems, device: device ?? config.device, seekStep: config.seekStep)
                 controller = session!
             } catch let failure as Failure {
                 openingFailure = failure

@@ -15,11 +15,12 @@ final class PlayerSession: PlayerController {
     private var quitting = false
 
     /// `seekStep` is the config's ←/→ step; the screen's 5 s and 30 s steps scale with it.
-    init(track: Track, model: LoadedModel, device: String, seekStep: Double) {
-        session = MixerSession(track: track, model: model, output: .device(device))
+    /// `stems` come from an NI Stems file: played as they are, nothing separated.
+    init(track: Track, model: LoadedModel, stems: Stems? = nil, device: String, seekStep: Double) {
+        session = MixerSession(track: track, model: model, stems: stems, output: .device(device))
         deviceName = device
         seekScale = seekStep / 5
-        message = model.notice
+        message = stems == nil ? model.notice : "stems from the file: nothing to separate"
     }
 
     func snapshot() -> PlayerSnapshot {

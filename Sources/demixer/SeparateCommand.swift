@@ -30,7 +30,7 @@ struct SeparateCommand: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one audio file") }
-        _ = try output.fileFormat(forPath: filename, option: "--filename")
+        if !output.writesStemsFile() { _ = try output.fileFormat(forPath: filename, option: "--filename") }
     }
 
     func run() throws {
@@ -46,6 +46,17 @@ struct SeparateCommand: ParsableCommand {
                 throw Failure(
                     message: "--two-stems \(twoStems): the model has no such stem (it has \(sources.joined(separator: ", ")))",
                     status: ExitStatus.usage)
+            }
+            if output.writesStemsFile() {
+                guard twoStems == nil else {
+                    throw Failure(message: "--two-stems: a stem.mp4 file always holds four stems", status: ExitStatus.usage)
+                }
+                for file in files {
+                    let track = try loadTrack(file, sampleRate: loaded.sampleRate)
+                    for warning in track.warnings { printError("demixer: warning: \(warning)") }
+                    try writeStemsFile(separate(track, with: loaded, jobs: jobs), of: track, model: loaded.displayName, jobs: jobs)
+                }
+                return
             }
             let format = try output.fileFormat(forPath: filename, option: "--filename")
             let plan = try OutputPlan(
@@ -66,6 +77,19 @@ struct SeparateCommand: ParsableCommand {
                     })
             }
         }
+    }
+
+    /// Writes `OUT/MODEL/TRACK.stem.mp4`: the song as the master, the stems in NI's four slots.
+    private func writeStemsFile(_ stems: Stems, of track: Track, model: String, jobs: BatchJobs) throws {
+        let path = URL(fileURLWithPath: out).appendingPathComponent(model).appendingPathComponent("\(track.name).stem.mp4")
+        try refuseNonRegularOutput(path)
+        try jobs.wait(
+            for: jobs.group.start("writing \(track.fileName)", failureStatus: ExitStatus.writeFailure) { context in
+                try AudioOutput.writeStemsFile(
+                    master: track.mixChannels, stems: stems, sampleRate: track.sampleRate, clip: output.clip.mode, to: path,
+                    context: context)
+            })
+        printError("wrote \(path.path)")
     }
 
     /// The output buffers of `stems` in the source's shape: every stem, or with
