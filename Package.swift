@@ -128,6 +128,7 @@ let package = Package(
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
         .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Mixing"]),
+        .testTarget(name: "FuzzTests", exclude: ["Seeds", "Regressions"]),
     ],
     swiftLanguageModes: [.v6]
 )
