@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
         .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Mixing"]),
-        .testTarget(name: "FuzzTests", exclude: ["Seeds", "Regressions"]),
+        .testTarget(name: "FuzzTests", exclude: ["Seeds", "Regressions", "README.md"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,7 +39,7 @@ func interestingInteger(near original: Int64?, using random: inout SeededRandom)
     return random.pick(values)
 }
 
-let interestingDoubles: [Double] = [.nan, .infinity, -.infinity, 1e300, -1e300, 0, -0.0, 5e-324, 1e-300, -1, 1e6, 0.5, 1e-5]
+let interestingDoubles: [Double] = [.nan, .infinity, -.infinity, 1e300, -1e300, 0, -0.0, .leastNonzeroMagnitude, 1e-300, -1, 1e6, 0.5, 1e-5]
 
 let interestingStrings: [String] = [
     "", "../x", "../../../../../../ESC", "a/b", "/", "/tmp/x", ".", "..", String(repeating: "a", count: 65),
