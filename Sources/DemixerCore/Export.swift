@@ -2,16 +2,22 @@ import AudioIO
 import Foundation
 import Mixing
 
-/// What the player's export writes: the remix as heard, or every stem.
+/// What the player's export writes: the remix as heard, or every stem, as audio files
+/// or as one NI Stems file (whose master is then the remix, or the song itself).
 public struct ExportRequest: Sendable, Equatable {
     public enum Kind: Sendable, Equatable { case remix, stems }
 
+    public enum Format: Sendable, Equatable {
+        case audio(AudioFileFormat)
+        case stemsFile
+    }
+
     public var kind: Kind
-    public var format: AudioFileFormat
+    public var format: Format
     /// The folder the files go into.
     public var destination: URL
 
-    public init(kind: Kind, format: AudioFileFormat, destination: URL) {
+    public init(kind: Kind, format: Format, destination: URL) {
         self.kind = kind
         self.format = format
         self.destination = destination
@@ -42,6 +48,14 @@ public enum AudioOutput {
     public static func export(
         _ request: ExportRequest, of track: Track, stems: [[[Float]]], state: MixState, context: JobContext
     ) throws -> String {
+        guard case .audio(let format) = request.format else {
+            let master = request.kind == .remix ? renderMix(stems: stems, state: state) : track.mixChannels
+            let url = request.destination.appendingPathComponent("\(track.name).stem.mp4")
+            try writeStemsFile(
+                master: master, stems: Stems(names: state.strips.map(\.name), samples: stems),
+                sampleRate: track.sampleRate, clip: .rescale, to: url, context: context)
+            return "exported \(url.path)"
+        }
         let outputs: [(String, [[Float]])] =
             switch request.kind {
             case .remix: [("\(track.name) (remix)", renderMix(stems: stems, state: state))]
@@ -50,8 +64,8 @@ public enum AudioOutput {
         let buffers = try track.prepareForWriting(outputs.map(\.1), clip: .rescale)
         for (index, ((name, _), buffer)) in zip(outputs, buffers).enumerated() {
             try context.checkCancelled()
-            let url = request.destination.appendingPathComponent("\(name).\(request.format.fileExtension)")
-            try write(buffer, to: url, format: request.format, context: context)
+            let url = request.destination.appendingPathComponent("\(name).\(format.fileExtension)")
+            try write(buffer, to: url, format: format, context: context)
             context.report(progress: Double(index + 1) / Double(outputs.count))
         }
         let target = request.kind == .remix ? outputs[0].0 : track.name + "/"

@@ -97,15 +97,16 @@ final class PlayerSession: PlayerController {
 }
 
 extension ExportFormat {
-    /// The file format the export dialog's choice names.
-    var fileFormat: AudioFileFormat {
+    /// The format the export dialog's choice names.
+    var fileFormat: DemixerCore.ExportRequest.Format {
         switch self {
-        case .wav16: .wav16
-        case .wav24: .wav24
-        case .wavFloat: .wavFloat32
-        case .flac16: .flac16
-        case .flac24: .flac24
-        case .mp3: .mp3
+        case .wav16: .audio(.wav16)
+        case .wav24: .audio(.wav24)
+        case .wavFloat: .audio(.wavFloat32)
+        case .flac16: .audio(.flac16)
+        case .flac24: .audio(.flac24)
+        case .mp3: .audio(.mp3)
+        case .stemMP4: .stemsFile
         }
     }
 }

@@ -15,7 +15,7 @@ import Testing
         let folder = try ScratchFolder()
         let session = silentSession(track: syntheticTrack(seconds: 20), model: try smallModel())
         defer { session.quit() }
-        let request = ExportRequest(kind: .stems, format: .flac24, destination: folder.url)
+        let request = ExportRequest(kind: .stems, format: .audio(.flac24), destination: folder.url)
         #expect(session.startExport(request) == nil)
         let first = try #require(session.export)
         session.cancelExport()
@@ -32,7 +32,7 @@ import Testing
         let folder = try ScratchFolder()
         let session = silentSession(track: syntheticTrack(seconds: 2), model: try smallModel())
         defer { session.quit() }
-        let request = ExportRequest(kind: .remix, format: .wav16, destination: folder.url)
+        let request = ExportRequest(kind: .remix, format: .audio(.wav16), destination: folder.url)
         #expect(session.startExport(request) == nil)
         #expect(session.startExport(request) == "an export is already running")
         #expect(session.export?.wait().isFinished == true)
@@ -42,7 +42,7 @@ import Testing
         let folder = try ScratchFolder()
         let session = silentSession(track: syntheticTrack(seconds: 30), model: try smallModel())
         #expect(session.separation?.wait().isFinished == true)
-        session.startExport(ExportRequest(kind: .stems, format: .flac24, destination: folder.url))
+        session.startExport(ExportRequest(kind: .stems, format: .audio(.flac24), destination: folder.url))
         let export = try #require(session.export)
         // Quit while the first file is being written.
         #expect(eventually { !folder.temporaries().isEmpty || export.outcome != nil })
@@ -68,7 +68,7 @@ import Testing
         defer { session.quit() }
         #expect(session.store.sampleRate == 48_000)
         #expect(session.engine.status.position >= 0)
-        session.startExport(ExportRequest(kind: .remix, format: .wav16, destination: folder.url))
+        session.startExport(ExportRequest(kind: .remix, format: .audio(.wav16), destination: folder.url))
         #expect(session.export?.wait().isFinished == true)
         let written = try AudioFile.read(folder.url.appendingPathComponent("tone (remix).wav").path)
         #expect(written.audio.sampleRate == 48_000)
@@ -126,10 +126,25 @@ import Testing
         defer { session.quit() }
         #expect(session.store.sampleRate == 48_000)
         let out = folder.url.appendingPathComponent("out")
-        session.startExport(ExportRequest(kind: .remix, format: .wav16, destination: out))
+        session.startExport(ExportRequest(kind: .remix, format: .audio(.wav16), destination: out))
         #expect(session.export?.wait().isFinished == true)
         let written = try AudioFile.read(out.appendingPathComponent("song (remix).wav").path)
         #expect(written.audio.sampleRate == 44_100)
         #expect(abs(written.audio.frameCount - 44_100) <= 1)
+    }
+}
+
+@Suite struct StemsFileExportTests {
+    @Test func theRemixAsHeardExportsAsOneStemsFileWithTheRemixAsMaster() throws {
+        let folder = try ScratchFolder()
+        let session = silentSession(track: syntheticTrack(seconds: 1.5), model: try smallModel())
+        defer { session.quit() }
+        session.mix.strips[3].isMuted = true
+        session.startExport(ExportRequest(kind: .remix, format: .stemsFile, destination: folder.url))
+        #expect(session.export?.wait().isFinished == true)
+        #expect(folder.files() == ["tone.stem.mp4"])
+        let file = try StemsFile.read(folder.url.appendingPathComponent("tone.stem.mp4").path)
+        #expect(file.stems.map(\.name) == ["drums", "bass", "other", "vocals"])
+        #expect(abs(file.master.frameCount - session.track.frameCount) <= 2048)
     }
 }

@@ -64,6 +64,8 @@ public enum ExportKind: String, Sendable, CaseIterable {
 /// The file format of an export; the raw value is the command-line spelling.
 public enum ExportFormat: String, Sendable, CaseIterable {
     case wav16, wav24, wavFloat, flac16, flac24, mp3
+    /// One NI Stems file: the master (the song, or the remix as heard) and four stems.
+    case stemMP4
 
     var label: String {
         switch self {
@@ -73,6 +75,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         case .flac16: "FLAC 16-bit"
         case .flac24: "FLAC 24-bit"
         case .mp3: "MP3"
+        case .stemMP4: "NI Stems (.stem.mp4)"
         }
     }
 }
