@@ -35,10 +35,9 @@ extension Track {
             throw Failure(message: error.description, status: ExitStatus.unreadableInput)
         }
         let master = file.master
-        var name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        if name.lowercased().hasSuffix(".stem") { name.removeLast(5) }
+        let (name, fileExtension) = nameAndExtension(of: path)
         let track = Track(
-            name: name, fileExtension: "stem.mp4", sourceRate: master.sampleRate, sourceChannels: master.channelCount,
+            name: name, fileExtension: fileExtension, sourceRate: master.sampleRate, sourceChannels: master.channelCount,
             sampleRate: master.sampleRate,
             mix: Tensor(shape: [master.channelCount, master.frameCount], values: master.channels.flatMap { $0 }),
             warnings: file.warnings)

@@ -42,12 +42,23 @@ public struct Track: Sendable {
         } catch {
             throw Failure(message: error.description, status: ExitStatus.unreadableInput)
         }
-        let url = URL(fileURLWithPath: path)
+        let (name, fileExtension) = nameAndExtension(of: path)
         return Track(
-            name: url.deletingPathExtension().lastPathComponent, fileExtension: url.pathExtension,
+            name: name, fileExtension: fileExtension,
             sourceRate: decoded.audio.sampleRate, sourceChannels: decoded.sourceChannelCount, sampleRate: sampleRate,
             mix: Tensor(shape: [audio.channelCount, audio.frameCount], values: audio.channels.flatMap { $0 }),
             warnings: decoded.warnings)
+    }
+
+    /// A file's name without its folder, split into `{track}` and `{trackext}`; the
+    /// double extension of an NI Stems file (`song.stem.mp4`) stays whole.
+    static func nameAndExtension(of path: String) -> (name: String, fileExtension: String) {
+        let url = URL(fileURLWithPath: path)
+        let name = url.deletingPathExtension().lastPathComponent
+        if url.pathExtension.lowercased() == "mp4", name.lowercased().hasSuffix(".stem") {
+            return (String(name.dropLast(5)), "stem." + url.pathExtension)
+        }
+        return (name, url.pathExtension)
     }
 
     public var frameCount: Int { mix.shape[1] }

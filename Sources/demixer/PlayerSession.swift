@@ -9,6 +9,8 @@ import TerminalUI
 final class PlayerSession: PlayerController {
     let session: MixerSession
     private let deviceName: String
+    /// The header's model field: the model's name, or where the stems came from.
+    private let modelLabel: String
     private let seekScale: Double
     private var selected = 0
     private var message: String?
@@ -21,6 +23,7 @@ final class PlayerSession: PlayerController {
         deviceName = device
         seekScale = seekStep / 5
         message = stems == nil ? model.notice : "stems from the file: nothing to separate"
+        modelLabel = stems == nil ? model.displayName : "NI Stems"
     }
 
     func snapshot() -> PlayerSnapshot {
@@ -37,7 +40,7 @@ final class PlayerSession: PlayerController {
         let exportRunning = export.flatMap { $0.outcome == nil && !$0.isCancelled ? $0 : nil }
         let mix = session.mix
         return PlayerSnapshot(
-            fileName: track.fileName, durationSeconds: track.duration, modelName: session.model.displayName,
+            fileName: track.fileName, durationSeconds: track.duration, modelName: modelLabel,
             sampleRate: track.sourceRate, positionSeconds: Double(status.position) / rate,
             separatedSeconds: Double(session.store.separatedFrames) / rate,
             separationFraction: session.separation?.progress ?? 1, separationSpeed: session.separationSpeed,

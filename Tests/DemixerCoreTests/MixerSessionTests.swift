@@ -148,3 +148,19 @@ import Testing
         #expect(abs(file.master.frameCount - session.track.frameCount) <= 2048)
     }
 }
+
+@Suite struct StemsFileNameTests {
+    @Test func aStemsFileIsNamedWithoutItsDoubleExtension() throws {
+        let folder = try ScratchFolder()
+        let path = folder.url.appendingPathComponent("song.stem.mp4").path
+        let tone = AudioBuffer(sampleRate: 44_100, channels: [[Float]](repeating: [Float](repeating: 0.1, count: 44_100), count: 2))
+        try StemsFile(master: tone, separated: ["drums", "bass", "other", "vocals"].map { (name: $0, audio: tone) })
+            .write(to: path)
+        let track = try Track.load(path, sampleRate: 44_100)
+        #expect(track.name == "song")
+        #expect(track.fileExtension == "stem.mp4")
+        let (stemsTrack, stems) = try Track.loadStems(path)
+        #expect(stemsTrack.name == "song")
+        #expect(stems.names == ["drums", "bass", "other", "vocals"])
+    }
+}
