@@ -31,8 +31,10 @@ public struct Track: Sendable {
         self.warnings = warnings
     }
 
-    /// Decodes `path` and resamples it to `sampleRate`.
-    public static func load(_ path: String, sampleRate: Int) throws(Failure) -> Track {
+    /// Decodes `path` and resamples it to `sampleRate`; `name`, when given, is the file
+    /// name the user knows it by (for messages and `{track}`), when `path` is another
+    /// way to reach the same file.
+    public static func load(_ path: String, sampleRate: Int, named name: String? = nil) throws(Failure) -> Track {
         let decoded: DecodedAudio
         var audio: AudioBuffer
         do {
@@ -40,14 +42,16 @@ public struct Track: Sendable {
             audio = decoded.audio
             if audio.sampleRate != sampleRate { audio = try Resampler.resample(audio, to: sampleRate) }
         } catch {
-            throw Failure(message: error.description, status: ExitStatus.unreadableInput)
+            let message = name.map { error.description.replacingOccurrences(of: path, with: $0) } ?? error.description
+            throw Failure(message: message, status: ExitStatus.unreadableInput)
         }
-        let (name, fileExtension) = nameAndExtension(of: path)
+        let (trackName, fileExtension) = nameAndExtension(of: name ?? path)
         return Track(
-            name: name, fileExtension: fileExtension,
+            name: trackName, fileExtension: fileExtension,
             sourceRate: decoded.audio.sampleRate, sourceChannels: decoded.sourceChannelCount, sampleRate: sampleRate,
             mix: Tensor(shape: [audio.channelCount, audio.frameCount], values: audio.channels.flatMap { $0 }),
-            warnings: decoded.warnings)
+            warnings: name.map { name in decoded.warnings.map { $0.replacingOccurrences(of: path, with: name) } }
+                ?? decoded.warnings)
     }
 
     /// A file's name without its folder, split into `{track}` and `{trackext}`; the

@@ -1,16 +1,21 @@
 import DemixerCore
 import Foundation
 
-/// `Track.load` for a file named on the command line, with a clear message for a name
-/// that is not valid UTF-8: the argument parser's strings replace such bytes with
-/// U+FFFD, so the file would otherwise be reported as missing although it exists.
+/// `Track.load` for a file named on the command line, including a name that is not
+/// valid UTF-8: the argument parser's strings replace such bytes with U+FFFD, so the
+/// file is opened by the bytes the process received and read through its descriptor
+/// (`/proc/self/fd/N`); messages and output names use the name with U+FFFD.
 func loadTrack(_ path: String, sampleRate: Int) throws(Failure) -> Track {
-    if !FileManager.default.fileExists(atPath: path), let raw = rawArgument(decodingTo: path), access(raw, F_OK) == 0 {
-        throw Failure(
-            message: "\(path): the file name is not valid UTF-8, which demixer cannot open yet; rename the file",
-            status: ExitStatus.unreadableInput)
+    guard !FileManager.default.fileExists(atPath: path), let raw = rawArgument(decodingTo: path) else {
+        return try Track.load(path, sampleRate: sampleRate)
     }
-    return try Track.load(path, sampleRate: sampleRate)
+    let descriptor = open(raw, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+        throw Failure(
+            message: "\(path): cannot be opened (\(String(cString: strerror(errno))))", status: ExitStatus.unreadableInput)
+    }
+    defer { close(descriptor) }
+    return try Track.load("/proc/self/fd/\(descriptor)", sampleRate: sampleRate, named: path)
 }
 
 /// The command-line argument, as the bytes the process received, that is not valid
