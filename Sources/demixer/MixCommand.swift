@@ -10,7 +10,8 @@ struct MixCommand: ParsableCommand {
         abstract: "Separate a song and render a remix of its stems to one audio file.",
         discussion: """
             Gains are in dB (use -inf for silence). Mute wins over solo; with any stem soloed, \
-            only soloed stems sound. A preset is applied first, then --gain, --mute and --solo.
+            only soloed stems sound. A preset is applied first, then --gain, --mute and --solo. \
+            --tempo and --pitch change the remix's speed and key independently (Rubber Band).
             """)
 
     @Argument(help: "The audio file to remix.")
@@ -32,6 +33,8 @@ struct MixCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The output file.", valueName: "path"))
     var out: String
+
+    @OptionGroup var stretch: StretchOptions
 
     @OptionGroup var output: OutputOptions
 
@@ -55,7 +58,9 @@ struct MixCommand: ParsableCommand {
             let track = try loadTrack(file, sampleRate: loaded.sampleRate)
             for warning in track.warnings { printError("demixer: warning: \(warning)") }
             let stems = try separate(track, with: loaded, jobs: jobs)
-            let buffer = try track.prepareForWriting([renderMix(stems: stems.samples, state: state)], clip: output.clip.mode)[0]
+            let remix = stretched(
+                renderMix(stems: stems.samples, state: state), sampleRate: track.sampleRate, settings: stretch.settings)
+            let buffer = try track.prepareForWriting([remix], clip: output.clip.mode)[0]
             try jobs.wait(
                 for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in
                     try AudioOutput.write(buffer, to: path, format: format, context: context)
