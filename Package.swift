@@ -33,6 +33,9 @@ let package = Package(
         .systemLibrary(
             name: "CFFmpeg", pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswresample-dev", "libavutil-dev"])]),
+        .systemLibrary(
+            name: "CRubberBand", pkgConfig: "rubberband",
+            providers: [.apt(["librubberband-dev"])]),
         // ncursesw plus a shim for its macros.
         .target(
             name: "CCurses",
@@ -87,11 +90,13 @@ let package = Package(
             name: "StemCache",
             dependencies: ["AtomicFiles", "CHalfPrecision", .product(name: "Crypto", package: "swift-crypto")]),
 
-        // Mixer rules, presets, gain smoothing, meters, offline remix rendering.
-        .target(name: "Mixing"),
+        // Mixer rules, presets, gain smoothing, meters, offline remix rendering and
+        // offline tempo and key change (Rubber Band).
+        .target(name: "Mixing", dependencies: ["CRubberBand"]),
 
-        // Real-time playback: stem store, lock-free render path, ALSA sink.
-        .target(name: "Playback", dependencies: ["Mixing", "CALSA"]),
+        // Real-time playback: stem store, lock-free render path with live tempo and
+        // key change, ALSA sink.
+        .target(name: "Playback", dependencies: ["Mixing", "CALSA", "CRubberBand"]),
 
         // The ncurses mixer screen, widgets, key bindings and themes.
         .target(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Demixer builds against, when any is missing.
 set -euo pipefail
-packages=(pkg-config libopenblas-dev libfftw3-dev libsndfile1-dev libsoxr-dev libasound2-dev libncursesw5-dev tmux
+packages=(pkg-config libopenblas-dev libfftw3-dev libsndfile1-dev libsoxr-dev libasound2-dev librubberband-dev libncursesw5-dev tmux
     libavformat-dev libavcodec-dev libswresample-dev libavutil-dev ffmpeg)
 missing=()
 for p in "${packages[@]}"; do

@@ -43,24 +43,37 @@ public enum AudioOutput {
         }
     }
 
-    /// Writes the files of `request` from whole-track `stems` mixed by `state`, clipped
-    /// by rescaling; returns what was written, for the status line.
+    /// Writes the files of `request` from whole-track `stems` mixed by `state` at
+    /// `stretch`'s tempo and key (the remix at Rubber Band's finest, stems so that they
+    /// stay aligned), clipped by rescaling;
+    /// returns what was written, for the status line.
     public static func export(
-        _ request: ExportRequest, of track: Track, stems: [[[Float]]], state: MixState, context: JobContext
+        _ request: ExportRequest, of track: Track, stems: [[[Float]]], state: MixState,
+        stretch: StretchSettings = .original, context: JobContext
     ) throws -> String {
         guard case .audio(let format) = request.format else {
+            // Every track of a stems file is stretched alike, so that they stay aligned.
+            func aligned(_ channels: [[Float]]) throws -> [[Float]] {
+                try context.checkCancelled()
+                return stretched(channels, sampleRate: track.sampleRate, settings: stretch, mode: .stemAligned)
+            }
             let master = request.kind == .remix ? renderMix(stems: stems, state: state) : track.mixChannels
             let url = request.destination.appendingPathComponent("\(track.name).stem.mp4")
             try writeStemsFile(
-                master: master, stems: Stems(names: state.strips.map(\.name), samples: stems),
+                master: try aligned(master), stems: Stems(names: state.strips.map(\.name), samples: try stems.map(aligned)),
                 sampleRate: track.sampleRate, clip: .rescale, to: url, context: context)
             return "exported \(url.path)"
         }
-        let outputs: [(String, [[Float]])] =
+        let unstretched: [(String, [[Float]])] =
             switch request.kind {
             case .remix: [("\(track.name) (remix)", renderMix(stems: stems, state: state))]
             case .stems: zip(state.strips.map { "\(track.name)/\($0.name)" }, stems).map { ($0, $1) }
             }
+        let outputs = try unstretched.map { name, channels in
+            try context.checkCancelled()
+            let mode: OfflineStretchMode = request.kind == .remix ? .finest : .stemAligned
+            return (name, stretched(channels, sampleRate: track.sampleRate, settings: stretch, mode: mode))
+        }
         let buffers = try track.prepareForWriting(outputs.map(\.1), clip: .rescale)
         for (index, ((name, _), buffer)) in zip(outputs, buffers).enumerated() {
             try context.checkCancelled()

@@ -30,6 +30,11 @@ public final class MixerSession {
     public var mix: MixState {
         didSet { controls.publish(mix) }
     }
+    /// Tempo and key of playback and of the remix export; setting it takes effect on
+    /// the audio thread at once, gliding without clicks.
+    public var stretch: StretchSettings = .original {
+        didSet { controls.stretch = stretch }
+    }
     public private(set) var loop: (start: Int, end: Int?)?
     /// The separation, or nil when the stems came from the cache; it yields how many
     /// non-finite samples the model produced (played as silence).
@@ -110,7 +115,7 @@ public final class MixerSession {
     public func startExport(_ request: ExportRequest) -> String? {
         if let export, export.outcome == nil, !export.isCancelled { return "an export is already running" }
         let previous = export
-        let (track, store, state) = (track, store, mix)
+        let (track, store, state, stretch) = (track, store, mix, stretch)
         export = jobs.start("exporting \(track.fileName)", on: .global(qos: .utility), failureStatus: ExitStatus.writeFailure) {
             context in
             // A cancelled export still stopping owns its files until it has cleaned up.
@@ -120,7 +125,7 @@ public final class MixerSession {
                 Thread.sleep(forTimeInterval: 0.05)
             }
             return try AudioOutput.export(
-                request, of: track, stems: store.separatedStems(), state: state, context: context)
+                request, of: track, stems: store.separatedStems(), state: state, stretch: stretch, context: context)
         }
         return nil
     }

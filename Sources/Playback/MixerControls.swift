@@ -1,8 +1,8 @@
 import Mixing
 import Synchronization
 
-/// What the UI asks of the audio thread: per-stem gains, play/pause, seeks and the A–B
-/// loop. Written by the UI thread, read once per period by the render thread; every
+/// What the UI asks of the audio thread: per-stem gains, play/pause, seeks, the A–B
+/// loop, tempo and key. Written by the UI thread, read once per period by the render thread; every
 /// field is an atomic, so neither side ever waits for the other.
 public final class MixerControls: Sendable {
     /// Frames in a loop bound must fit in 32 bits (27 hours at 44.1 kHz).
@@ -13,6 +13,8 @@ public final class MixerControls: Sendable {
     private let playing: Atomic<Bool>
     private let seekTarget = Atomic<Int>(-1)
     private let loopBounds = Atomic<UInt64>(noLoop)
+    /// Tempo and semitones as two `Float` bit patterns in one word.
+    private let stretchBits = Atomic<UInt64>(packed(.original))
 
     /// Controls for `state`'s stems, with its gains already in place (so playback
     /// starts without a ramp), paused unless `playing`.
@@ -53,6 +55,18 @@ public final class MixerControls: Sendable {
         return frame >= 0 ? frame : nil
     }
 
+    /// Tempo and key of what is heard. Both travel in one atomic word, so the audio
+    /// thread never pairs the tempo of one setting with the key of another.
+    public var stretch: StretchSettings {
+        get {
+            let bits = stretchBits.load(ordering: .relaxed)
+            return StretchSettings(
+                tempo: Double(Float(bitPattern: UInt32(bits >> 32))),
+                semitones: Double(Float(bitPattern: UInt32(bits & 0xFFFF_FFFF))))
+        }
+        set { stretchBits.store(packed(newValue), ordering: .relaxed) }
+    }
+
     /// The A–B loop: when the playhead reaches B it goes back to A. Both bounds travel
     /// in one atomic word, so the audio thread never sees A of one loop and B of another.
     public var loop: Range<Int>? {
@@ -69,4 +83,9 @@ public final class MixerControls: Sendable {
             loopBounds.store(UInt64(range.lowerBound) << 32 | UInt64(range.upperBound), ordering: .relaxed)
         }
     }
+}
+
+/// `settings` as the bit patterns of two `Float`s, tempo high.
+private func packed(_ settings: StretchSettings) -> UInt64 {
+    UInt64(Float(settings.tempo).bitPattern) << 32 | UInt64(Float(settings.semitones).bitPattern)
 }

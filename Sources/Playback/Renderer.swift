@@ -2,7 +2,11 @@ import Mixing
 
 /// Renders the mix one period at a time on the audio thread: reads the stems at the
 /// playhead, applies smoothed per-stem gains, sums, fades for pause, seek and loop,
-/// measures, and writes interleaved samples.
+/// changes tempo and key of the summed stereo signal (Rubber Band, only while the
+/// settings differ from the original), measures, and writes interleaved samples.
+///
+/// The playhead stays in song time: it counts the frames read from the store, so at
+/// 80 % tempo it moves 0.8 frames per frame played, and it never passes the frontier.
 ///
 /// Everything it touches is allocated in `init`; `render` takes no lock, allocates
 /// nothing and does no I/O. Used by one thread only.
@@ -11,19 +15,35 @@ final class Renderer {
     static let gainRampFrames = 441
     /// Pause, seek and loop fades last 5 ms.
     static let fadeFrames = 220
+    /// The stretcher's engine: R2. On the 2-core test machine under load, at 80–200 %
+    /// tempo, R2 takes 9–11 % of a core and R3 20–31 % (and only just kept real time
+    /// at 200 % beside a busy separation), so R2 leaves the separation its cores. Its
+    /// latency, 12–46 ms (R3: 23–93 ms) on top of the fader ramp, keeps fader, mute and
+    /// solo changes audible within 100 ms.
+    static let stretchEngine = TimeStretcher.Engine.faster
 
     let store: StemStore
     let controls: MixerControls
     let status: PlaybackStatus
     /// Most frames one `render` call may produce.
     let maxFrames: Int
+    /// Most song frames mixed at once: twice a period, enough for 200 % tempo.
+    let blockFrames: Int
     /// The playhead, in frames.
     private(set) var playhead = 0
 
     private let channelCount: Int
     private let stemCount: Int
-    /// Planar mix, `channelCount × maxFrames`.
+    /// Planar mix of song frames, `channelCount × blockFrames`.
     private let mix: UnsafeMutableBufferPointer<Float>
+    /// Planar stretched output, `channelCount × maxFrames`.
+    private let stretchedMix: UnsafeMutableBufferPointer<Float>
+    private let stretcher: TimeStretcher
+    /// Whether the mix goes through the stretcher (settings not original).
+    private var isStretching = false
+    /// Output gain that dips to silence around a switch into or out of the stretcher,
+    /// whose latency would otherwise cut the sound with a click.
+    private var switchFade: GainSmoother
     private let stemGains: UnsafeMutableBufferPointer<Float>
     private let fadeGains: UnsafeMutableBufferPointer<Float>
     private let smoothers: UnsafeMutableBufferPointer<GainSmoother>
@@ -41,11 +61,17 @@ final class Renderer {
         self.controls = controls
         self.status = status
         self.maxFrames = maxFrames
+        blockFrames = 2 * maxFrames
         channelCount = store.channelCount
         stemCount = store.stemCount
-        mix = .allocate(capacity: channelCount * maxFrames)
-        stemGains = .allocate(capacity: maxFrames)
-        fadeGains = .allocate(capacity: maxFrames)
+        mix = .allocate(capacity: channelCount * blockFrames)
+        stretchedMix = .allocate(capacity: channelCount * maxFrames)
+        stretcher = TimeStretcher(
+            sampleRate: store.sampleRate, channels: channelCount, maxInputFrames: blockFrames,
+            engine: Self.stretchEngine)
+        switchFade = GainSmoother(gain: 1, rampFrames: Self.fadeFrames)
+        stemGains = .allocate(capacity: blockFrames)
+        fadeGains = .allocate(capacity: blockFrames)
         smoothers = .allocate(capacity: stemCount)
         for stem in 0..<stemCount {
             smoothers.initializeElement(
@@ -61,6 +87,7 @@ final class Renderer {
 
     deinit {
         mix.deallocate()
+        stretchedMix.deallocate()
         stemGains.deallocate()
         fadeGains.deallocate()
         smoothers.deallocate()
@@ -79,24 +106,87 @@ final class Renderer {
         if let seek = controls.takeSeekRequest() {
             pendingSeek = min(seek, store.frameCount)
         }
-        mix.update(repeating: 0)
         levels.update(repeating: BlockLevels())
-        let produced = renderSound(frames: frames, playing: controls.isPlaying)
-        for channel in 0..<channelCount {
-            let samples = mix.baseAddress! + channel * maxFrames
-            for i in 0..<produced {
-                samples[i] *= fadeGains[i]
-                levels[stemCount].add(samples[i])
+        let settings = controls.stretch
+        if settings.isOriginal == isStretching {
+            if switchFade.isSilent {
+                isStretching.toggle()
+                if isStretching { stretcher.reset() }
+                switchFade.setTarget(1)
+            } else {
+                switchFade.setTarget(0)
             }
+        }
+        let consumed: Int
+        let sound: UnsafeMutablePointer<Float>
+        let stride: Int
+        if isStretching {
+            stretcher.set(settings)
+            consumed = renderStretched(frames: frames)
+            (sound, stride) = (stretchedMix.baseAddress!, maxFrames)
+        } else {
+            renderBlock(frames: frames)
+            consumed = frames
+            (sound, stride) = (mix.baseAddress!, blockFrames)
+        }
+        if !switchFade.isSettled || switchFade.current != 1 {
+            switchFade.fill(fadeGains.baseAddress!, count: frames)
+            for channel in 0..<channelCount {
+                for i in 0..<frames { sound[channel * stride + i] *= fadeGains[i] }
+            }
+        }
+        for channel in 0..<channelCount {
+            for i in 0..<frames { levels[stemCount].add(sound[channel * stride + i]) }
         }
         for meter in 0...stemCount {
             // The silent rest of the period counts towards the RMS too.
-            levels[meter].sampleCount = frames * channelCount
+            levels[meter].sampleCount = max(frames, consumed) * channelCount
             meters[meter].record(levels[meter], frames: frames)
             status.publish(meters[meter].reading, at: meter)
         }
         status.position = playhead
-        interleave(frames: frames, into: output, format: format)
+        interleave(sound, stride: stride, frames: frames, into: output, format: format)
+    }
+
+    /// Mixes `frames` song frames into the start of `mix` with the transport's fades
+    /// applied; frames it could not play (paused, buffering, the end) stay silent.
+    private func renderBlock(frames: Int) {
+        for channel in 0..<channelCount {
+            (mix.baseAddress! + channel * blockFrames).update(repeating: 0, count: frames)
+        }
+        let produced = renderSound(frames: frames, playing: controls.isPlaying)
+        for channel in 0..<channelCount {
+            let samples = mix.baseAddress! + channel * blockFrames
+            for i in 0..<produced { samples[i] *= fadeGains[i] }
+        }
+    }
+
+    /// Fills `frames` frames of `stretchedMix` from the stretcher, feeding it as many
+    /// song frames as it asks for (silence where there is nothing to play, so its
+    /// output keeps flowing while paused or buffering); returns how many that was.
+    private func renderStretched(frames: Int) -> Int {
+        var consumed = 0
+        var done = 0
+        // Rubber Band asks for at most a few windows before it has output; the bound
+        // only guards the audio thread against a stretcher that never answers.
+        var rounds = 0
+        while done < frames && rounds < 64 {
+            rounds += 1
+            // Never ask for more than is ready: R2 prints a warning when asked.
+            let ready = min(stretcher.framesAvailable, frames - done)
+            if ready > 0 {
+                done += stretcher.retrieve(into: stretchedMix.baseAddress! + done, stride: maxFrames, frames: ready)
+                continue
+            }
+            let block = min(max(stretcher.framesRequired, 1), blockFrames)
+            renderBlock(frames: block)
+            stretcher.process(mix.baseAddress!, stride: blockFrames, frames: block)
+            consumed += block
+        }
+        for channel in 0..<channelCount {
+            (stretchedMix.baseAddress! + channel * maxFrames + done).update(repeating: 0, count: frames - done)
+        }
+        return consumed
     }
 
     /// Mixes stems into `mix` from the playhead on, in chunks that end wherever the
@@ -168,19 +258,23 @@ final class Renderer {
             for channel in 0..<channelCount {
                 mixStem(
                     store.plane(stem: stem, channel: channel) + playhead, gains: stemGains.baseAddress!,
-                    into: mix.baseAddress! + channel * maxFrames + offset, count: frames,
+                    into: mix.baseAddress! + channel * blockFrames + offset, count: frames,
                     levels: &levels[stem])
             }
         }
     }
 
-    /// Writes the planar mix to `output` as interleaved `format` samples.
-    private func interleave(frames: Int, into output: UnsafeMutableRawBufferPointer, format: SampleFormat) {
+    /// Writes `frames` frames of planar `sound`, channels `stride` samples apart, to
+    /// `output` as interleaved `format` samples.
+    private func interleave(
+        _ sound: UnsafeMutablePointer<Float>, stride: Int, frames: Int, into output: UnsafeMutableRawBufferPointer,
+        format: SampleFormat
+    ) {
         switch format {
         case .int16:
             let samples = output.bindMemory(to: Int16.self)
             for channel in 0..<channelCount {
-                let source = mix.baseAddress! + channel * maxFrames
+                let source = sound + channel * stride
                 for i in 0..<frames {
                     samples[i * channelCount + channel] = int16Sample(source[i])
                 }
@@ -188,7 +282,7 @@ final class Renderer {
         case .float32:
             let samples = output.bindMemory(to: Float.self)
             for channel in 0..<channelCount {
-                let source = mix.baseAddress! + channel * maxFrames
+                let source = sound + channel * stride
                 for i in 0..<frames {
                     samples[i * channelCount + channel] = source[i]
                 }

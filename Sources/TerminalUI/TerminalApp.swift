@@ -141,6 +141,16 @@ public final class TerminalApp {
                number >= 1, number <= snapshot.masterStrip + 1 {
                 controller.handle(.selectStrip(number - 1))
             }
+        case .pair(let first, let second):
+            controller.handle(keyBindings.first { $0.action == action }?.keys.first == key ? first : second)
+        case .stepTempo:
+            if case .character(let character) = key, let step = tempoSteps[character] {
+                controller.handle(.adjustTempo(percent: step))
+            }
+        case .stepKey:
+            if case .character(let character) = key, let step = keySteps[character] {
+                controller.handle(.transpose(semitones: step))
+            }
         case .toggleHelp: view.overlay = .help(scroll: 0)
         case .openExportDialog: view.overlay = .exportDialog(ExportDialogState(destination: exportDirectory))
         case .cycleTheme:

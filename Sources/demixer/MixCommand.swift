@@ -11,7 +11,8 @@ struct MixCommand: ParsableCommand {
         abstract: "Separate a song and render a remix of its stems to one audio file.",
         discussion: """
             Gains are in dB (use -inf for silence). Mute wins over solo; with any stem soloed, \
-            only soloed stems sound. A preset is applied first, then --gain, --mute and --solo.
+            only soloed stems sound. A preset is applied first, then --gain, --mute and --solo. \
+            --tempo and --pitch change the remix's speed and key independently (Rubber Band).
             """)
 
     @Argument(help: "The audio file to remix (a .stem.mp4 brings its own stems).")
@@ -33,6 +34,8 @@ struct MixCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The output file.", valueName: "path"))
     var out: String
+
+    @OptionGroup var stretch: StretchOptions
 
     @OptionGroup var output: OutputOptions
 
@@ -64,7 +67,8 @@ struct MixCommand: ParsableCommand {
                 for warning in track.warnings { printError("demixer: warning: \(warning)") }
                 stems = try separate(track, with: loaded, jobs: jobs)
             }
-            let remix = renderMix(stems: stems.samples, state: state)
+            let remix = stretched(
+                renderMix(stems: stems.samples, state: state), sampleRate: track.sampleRate, settings: stretch.settings)
             guard let format else {
                 try jobs.wait(
                     for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in

@@ -47,6 +47,7 @@ final class PlayerSession: PlayerController {
             isSeparationDone: session.store.isComplete, isPlaying: session.controls.isPlaying,
             isBuffering: status.isBuffering,
             loopStart: session.loop.map { Double($0.start) / rate }, loopEnd: session.loop?.end.map { Double($0) / rate },
+            stretch: session.stretch,
             mix: mix, meters: (0..<mix.strips.count).map { status.meter(stem: $0) } + [status.masterMeter],
             selectedStrip: selected,
             statusMessage: message ?? session.separationProblem ?? status.deviceFailure ?? session.engine.deviceProblem
@@ -86,6 +87,15 @@ final class PlayerSession: PlayerController {
         case .toggleMute, .solo: break
         case .preset(let preset): session.mix.apply(preset)
         case .loopMark: session.markLoop()
+        case .adjustTempo(let percent):
+            // Whole percents, so that steps up and down meet again at 100 %.
+            let tempo = ((session.stretch.tempo * 100).rounded() + percent) / 100
+            session.stretch = StretchSettings(tempo: tempo, semitones: session.stretch.semitones)
+        case .transpose(let semitones):
+            // Whole cents, for the same reason.
+            let key = ((session.stretch.semitones + semitones) * 100).rounded() / 100
+            session.stretch = StretchSettings(tempo: session.stretch.tempo, semitones: key)
+        case .resetStretch: session.stretch = .original
         case .export(let request):
             message = session.startExport(
                 DemixerCore.ExportRequest(

@@ -21,6 +21,8 @@ struct SeparateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write STEM and no_STEM (the sum of the others) only.", valueName: "stem"))
     var twoStems: String?
 
+    @OptionGroup var stretch: StretchOptions
+
     @OptionGroup var output: OutputOptions
 
     @Option(help: ArgumentHelp(
@@ -93,7 +95,8 @@ struct SeparateCommand: ParsableCommand {
     }
 
     /// The output buffers of `stems` in the source's shape: every stem, or with
-    /// `--two-stems` the stem and the sum of the others.
+    /// `--two-stems` the stem and the sum of the others; each at the `--tempo` and
+    /// `--pitch` asked for, stretched alike so that they stay aligned.
     private func buffers(for stems: Stems, of track: Track) throws -> [AudioBuffer] {
         var outputs = stems.samples
         if let twoStems, let index = stems.names.firstIndex(of: twoStems) {
@@ -101,7 +104,8 @@ struct SeparateCommand: ParsableCommand {
             others.strips[index].isMuted = true
             outputs = [stems.samples[index], renderMix(stems: stems.samples, state: others)]
         }
-        return try track.prepareForWriting(outputs, clip: output.clip.mode)
+        return try track.prepareForWriting(
+            outputs.map { stretched($0, sampleRate: track.sampleRate, settings: stretch.settings, mode: .stemAligned) }, clip: output.clip.mode)
     }
 }
 

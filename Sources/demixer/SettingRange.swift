@@ -1,4 +1,5 @@
 import Demucs
+import Mixing
 
 /// A numeric setting's accepted values, checked where the setting is read (options at
 /// parse time, the config file as it loads), so that an absurd value is refused with
@@ -13,6 +14,9 @@ struct SettingRange {
         bounds: Double(Separator.Limits.shifts.lowerBound)...Double(Separator.Limits.shifts.upperBound), unit: "")
     /// The model's own segment (7.8 s for htdemucs) caps it further once the model is loaded.
     static let segment = SettingRange(bounds: Separator.Limits.shortestSegmentSeconds...600, unit: " s")
+    /// `--tempo` and `--pitch` (semitones) of `mix` and `separate`.
+    static let tempo = SettingRange(bounds: StretchSettings.tempoRange, unit: "")
+    static let pitch = SettingRange(bounds: StretchSettings.semitoneRange, unit: " semitones")
     /// The ←/→ step of the player.
     static let seekStep = SettingRange(bounds: 0.1...600, unit: " s")
 

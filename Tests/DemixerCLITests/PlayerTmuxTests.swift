@@ -94,6 +94,44 @@ import Testing
         #expect(worst < 2e-4, "played audio differs from the offline mix by \(worst)")
     }
 
+    @Test(.enabled(if: hasTmux, "tmux is not installed"))
+    func at80PercentTempoTheDevicePlaysTheSongOver125PercentOfItsFrames() throws {
+        let dir = try TemporaryDirectory()
+        let song = dir.path("song.wav")
+        let audio = SeparateCommandTests.song(rate: 44_100)
+        try AudioFile.write(audio, to: song, format: .wavFloat32)
+        let raw = dir.path("played.raw")
+        let command = """
+            cd \(dir.url.path) && XDG_CONFIG_HOME=\(dir.path("config")) XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \(song) --weights \(CLI.smallModel.path) \
+            --device "file:'\(raw)',raw"; echo "EXITED $?"; sleep 60
+            """
+        // Wide enough for the header to show the tempo beside the long device name.
+        let session = try Session(command: command, width: 220)
+        try session.send("Space")
+        let separated = try session.waitFor(seconds: 240) { $0.contains("Separated ") }
+        try #require(separated.contains("Separated "), "separation did not finish:\n\(separated)")
+        try session.send("{", "{", "{", "{")
+        let slowed = try session.waitFor(seconds: 10) { $0.contains("tempo 80%") }
+        #expect(slowed.contains("tempo 80%"), "the header should show the tempo:\n\(slowed)")
+        try session.send("Home")
+        try session.send("Space")
+        Thread.sleep(forTimeInterval: Double(audio.frameCount) / 44_100 * 1.25 + 1.5)
+        let ended = try session.screen()
+        // The position stays in song time: at the end of a 2 s song it reads 0:02.0, beside
+        // the duration in the header and at the timeline's end.
+        #expect(ended.components(separatedBy: "0:02.0").count - 1 == 3, "the position should be in song time:\n\(ended)")
+        try session.send("q")
+        let exited = try session.waitFor(seconds: 20) { $0.contains("EXITED") }
+        #expect(exited.contains("EXITED 0"), "the player should quit cleanly:\n\(exited)")
+
+        // The song sounds from its first frame to its last: at 80 % that span lasts 1.25×.
+        let played = try recordedStereo(raw)[0]
+        let first = try #require(played.firstIndex { abs($0) > 0.02 }, "nothing played")
+        let last = try #require(played.lastIndex { abs($0) > 0.02 })
+        let lengthening = Double(last - first) / Double(audio.frameCount)
+        #expect(abs(lengthening / 1.25 - 1) < 0.02, "played \(last - first) frames for \(audio.frameCount)")
+    }
+
     /// Ctrl-C and every signal that asks the player to stop: it quits cleanly (jobs
     /// cancelled and waited for), gives the terminal back as it was, prints no backtrace
     /// and exits with 128 + the signal's number.

@@ -1,6 +1,7 @@
 import AudioIO
 import DemixerCore
 import Foundation
+import Mixing
 import Testing
 
 @Suite(.serialized) struct MixerSessionTests {
@@ -73,6 +74,19 @@ import Testing
         let written = try AudioFile.read(folder.url.appendingPathComponent("tone (remix).wav").path)
         #expect(written.audio.sampleRate == 48_000)
         #expect(written.audio.frameCount == 72_000)
+    }
+
+    @Test func theRemixAsHeardIsExportedAtThePlayersTempoAndKey() throws {
+        let folder = try ScratchFolder()
+        let track = syntheticTrack(seconds: 1.5, sampleRate: 48_000)
+        let session = silentSession(track: track, model: try smallModel(sampleRate: 48_000))
+        defer { session.quit() }
+        session.stretch = StretchSettings(tempo: 0.8, semitones: -2)
+        #expect(session.controls.stretch == StretchSettings(tempo: Double(Float(0.8)), semitones: -2))
+        session.startExport(ExportRequest(kind: .remix, format: .audio(.wav16), destination: folder.url))
+        #expect(session.export?.wait().isFinished == true)
+        let written = try AudioFile.read(folder.url.appendingPathComponent("tone (remix).wav").path)
+        #expect(written.audio.frameCount == 90_000)
     }
 
     @Test func outputsReturnToTheSourceRateFromTheModelRate() throws {

@@ -119,8 +119,58 @@ import Testing
         #expect(!harness.status.masterMeter.isClipped)
     }
 
+    @Test func at80PercentTempoThePlayheadMovesPoint8SongFramesPerFramePlayed() {
+        let harness = RenderHarness(store: filledStore(testStems(frames: 200_000)), state: MixState(stems: names))
+        harness.controls.stretch = StretchSettings(tempo: 0.8)
+        // Past the switch into the stretcher and its start-up.
+        _ = harness.render(periods: 40)
+        let start = harness.status.position
+        let played = harness.render(periods: 200)
+        let moved = harness.status.position - start
+        let songFramesPerFrame = Double(moved) / Double(200 * harness.period)
+        #expect(abs(songFramesPerFrame / 0.8 - 1) < 0.02)
+        #expect(played[0].contains { abs($0) > 0.1 })
+    }
+
+    @Test func stretchedPlaybackNeverPassesTheFrontier() {
+        let stems = testStems(frames: 60_000)
+        let store = StemStore(stems: 4, channels: 2, frames: 60_000, sampleRate: 44_100)
+        store.append(start: 0, frames: 20_000, stems: stems.map { $0.map { Array($0[..<20_000]) } })
+        let harness = RenderHarness(store: store, state: MixState(stems: names))
+        var positions: [Int] = []
+        for period in 0..<150 {
+            // Tempo and key change while playing, up to twice the speed.
+            harness.controls.stretch = StretchSettings(tempo: [1.5, 2, 0.6][period / 50], semitones: 3)
+            _ = harness.render()
+            positions.append(harness.status.position)
+        }
+        #expect(positions.allSatisfy { $0 <= 20_000 })
+        #expect(harness.status.position == 20_000)
+        #expect(harness.status.isBuffering)
+
+        store.append(start: 20_000, frames: 40_000, stems: stems.map { $0.map { Array($0[20_000...]) } })
+        _ = harness.render(periods: 20)
+        #expect(harness.status.position > 20_000)
+        #expect(!harness.status.isBuffering)
+    }
+
+    @Test func switchingTheStretcherOnAndOffFadesInsteadOfClicking() {
+        let constant = [[[Float]](repeating: [Float](repeating: 0.5, count: 100_000), count: 1)]
+        let harness = RenderHarness(store: filledStore(constant), state: MixState(stems: ["all"]))
+        _ = harness.render()
+        harness.controls.stretch = StretchSettings(tempo: 0.9)
+        let entering = harness.render()[0]
+        let steps = zip(entering.dropFirst(), entering).map { abs($0 - $1) }
+        #expect(steps.max()! <= 0.5 / Float(Renderer.fadeFrames) * 1.01)
+        _ = harness.render(periods: 40)
+        harness.controls.stretch = .original
+        _ = harness.render(periods: 2)
+        // Back on the direct path: the mix passes sample for sample again.
+        #expect(harness.render()[0].allSatisfy { $0 == 0.5 })
+    }
+
     /// glibc's bytes in use (`malloc_stats`) must not change over 20 000 periods that
-    /// play, pause, seek and loop. Measured in a forked child, where no other test's
+    /// play, pause, seek, loop and change tempo and key. Measured in a forked child, where no other test's
     /// thread allocates. This catches memory kept per period (a growing array, a value
     /// boxed and retained) and allocations of sizes malloc has not handed out before;
     /// it cannot see a malloc/free pair of a size already cached, which leaves the
@@ -132,6 +182,9 @@ import Testing
             for period in 0..<periods {
                 if period % 97 == 0 { harness.controls.isPlaying.toggle() }
                 if period % 131 == 0 { harness.controls.requestSeek(to: period * 7) }
+                if period % 149 == 0 {
+                    harness.controls.stretch = StretchSettings(tempo: [1, 0.5, 2, 0.8][period % 4], semitones: Double(period % 5 - 2))
+                }
                 harness.renderQuietly()
             }
         }

@@ -12,6 +12,24 @@ import Testing
         #expect(frame[0, 0].role == .header)
     }
 
+    @Test func headerShowsTempoAndKeyOnlyWhenChanged() {
+        #expect(!frame.line(0).contains("tempo"))
+        var snapshot = PlayerSnapshot.sample
+        snapshot.stretch = StretchSettings(tempo: 0.8, semitones: -2)
+        #expect(render(snapshot).line(0).contains("44.1 kHz · tempo 80% key -2"))
+        snapshot.stretch = StretchSettings(semitones: 1.5)
+        #expect(render(snapshot).line(0).contains("44.1 kHz · key +1.5"))
+        // Positions stay in song time: the duration is the song's own.
+        #expect(render(snapshot).line(0).contains("3:20.0"))
+    }
+
+    @Test func footerShowsTempoAndKeyWhenEveryEntryFits() {
+        let wide = render(size: ScreenSize(width: 140, height: 30)).line(29)
+        #expect(wide.contains("[]{} Tempo"))
+        #expect(wide.contains("-=_+ Key"))
+        #expect(!frame.line(29).contains("Tempo"))
+    }
+
     @Test func separationLineShowsPercentSpeedAndLead() {
         let line = frame.line(1)
         #expect(line.contains(" 50%"))

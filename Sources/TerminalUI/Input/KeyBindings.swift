@@ -18,6 +18,13 @@ enum KeyAction: Sendable, Equatable {
     case soloSelected(exclusive: Bool)
     /// The digit pressed picks the strip: 1 is the first.
     case selectStripByNumber
+    /// Two opposite commands on one help line: the binding's first key sends the
+    /// first, its second key the second.
+    case pair(PlayerCommand, PlayerCommand)
+    /// The key pressed picks the tempo step (`tempoSteps`).
+    case stepTempo
+    /// The key pressed picks the transposition step (`keySteps`).
+    case stepKey
     case toggleHelp
     case openExportDialog
     case cycleTheme
@@ -43,14 +50,22 @@ struct KeyBinding: Sendable {
     var help: String
     /// The word in the footer; bindings sharing a word share a footer entry.
     var footer: String?
+    /// Whether the footer shows the entry only when every entry fits; such an entry
+    /// lists every key of its binding.
+    var footerIfRoom = false
 }
+
+/// The tempo step, in percent of the original, of each tempo key (mpv's speed keys).
+let tempoSteps: [Character: Double] = ["[": -1, "]": 1, "{": -5, "}": 5]
+/// The transposition step, in semitones, of each key-change key.
+let keySteps: [Character: Double] = ["-": -1, "=": 1, "_": -0.1, "+": 0.1]
 
 /// The key table: every key the program understands, in the order help lists them.
 /// Help, the footer and key handling all read this one table.
 let keyBindings: [KeyBinding] = {
     func bind(_ context: KeyContext, _ keys: [Key], _ action: KeyAction, _ help: String,
-              footer: String? = nil) -> KeyBinding {
-        KeyBinding(context: context, keys: keys, action: action, help: help, footer: footer)
+              footer: String? = nil, footerIfRoom: Bool = false) -> KeyBinding {
+        KeyBinding(context: context, keys: keys, action: action, help: help, footer: footer, footerIfRoom: footerIfRoom)
     }
     let presets: [(Character, Preset, String)] = [
         ("k", .karaoke, "Karaoke"), ("a", .acapella, "A cappella"),
@@ -60,11 +75,13 @@ let keyBindings: [KeyBinding] = {
         bind(.mixer, [.character(" ")], .command(.togglePlay), "Play / pause", footer: "Play"),
         bind(.mixer, [.left], .command(.seek(seconds: -5)), "Back 5 s", footer: "Seek"),
         bind(.mixer, [.right], .command(.seek(seconds: 5)), "Forward 5 s", footer: "Seek"),
-        bind(.mixer, [.shiftLeft, .character("[")], .command(.seek(seconds: -30)), "Back 30 s"),
-        bind(.mixer, [.shiftRight, .character("]")], .command(.seek(seconds: 30)), "Forward 30 s"),
-        bind(.mixer, [.home], .command(.seekToStart), "Go to the start"),
-        bind(.mixer, [.end], .command(.seekToEnd), "Go to the end"),
+        bind(.mixer, [.shiftLeft, .shiftRight], .pair(.seek(seconds: -30), .seek(seconds: 30)), "Back / forward 30 s"),
+        bind(.mixer, [.home, .end], .pair(.seekToStart, .seekToEnd), "Go to the start / end"),
         bind(.mixer, [.character("l")], .command(.loopMark), "Loop: set A, B, then clear"),
+        // Speed keys as in mpv; Backspace resets, as mpv's resets speed.
+        bind(.mixer, "[]{}".map { .character($0) }, .stepTempo, "Tempo -/+ 1 %, 5 %", footer: "Tempo", footerIfRoom: true),
+        bind(.mixer, "-=_+".map { .character($0) }, .stepKey, "Key -/+ 1 semitone, 10 cents", footer: "Key", footerIfRoom: true),
+        bind(.mixer, [.backspace], .command(.resetStretch), "Original tempo and key"),
         bind(.mixer, (1...6).map { .character(Character(String($0))) }, .selectStripByNumber,
              "Select strip by number"),
         bind(.mixer, [.tab], .command(.selectNext), "Select the next strip", footer: "Strip"),

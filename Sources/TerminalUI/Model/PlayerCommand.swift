@@ -27,6 +27,12 @@ public enum PlayerCommand: Sendable, Equatable {
     case preset(Preset)
     /// Sets loop start, then loop end, then clears the loop.
     case loopMark
+    /// Changes the tempo by this many percent of the original (kept within 50–200 %).
+    case adjustTempo(percent: Double)
+    /// Transposes by this many semitones more (kept within ±12; fractions are cents).
+    case transpose(semitones: Double)
+    /// Back to the original tempo and key.
+    case resetStretch
     case export(ExportRequest)
     case cancelExport
     case quit

@@ -23,6 +23,8 @@ public struct PlayerSnapshot: Sendable, Equatable {
     public var isBuffering: Bool
     public var loopStart: Double?
     public var loopEnd: Double?
+    /// Tempo and key of what is heard; positions stay in the song's own time.
+    public var stretch: StretchSettings
     public var mix: MixState
     /// One reading per stem, then the master.
     public var meters: [MeterReading]
@@ -43,7 +45,7 @@ public struct PlayerSnapshot: Sendable, Equatable {
         sampleRate: Int = 44_100, positionSeconds: Double = 0, separatedSeconds: Double = 0,
         separationFraction: Double = 0, separationSpeed: Double = 0,
         isSeparationDone: Bool = false, isPlaying: Bool = false, isBuffering: Bool = false,
-        loopStart: Double? = nil, loopEnd: Double? = nil, mix: MixState,
+        loopStart: Double? = nil, loopEnd: Double? = nil, stretch: StretchSettings = .original, mix: MixState,
         meters: [MeterReading] = [], selectedStrip: Int = 0, statusMessage: String? = nil,
         export: ExportStatus? = nil, deviceName: String = "", underruns: Int = 0,
         shouldQuit: Bool = false
@@ -61,6 +63,7 @@ public struct PlayerSnapshot: Sendable, Equatable {
         self.isBuffering = isBuffering
         self.loopStart = loopStart
         self.loopEnd = loopEnd
+        self.stretch = stretch
         self.mix = mix
         self.meters = meters
         self.selectedStrip = selectedStrip

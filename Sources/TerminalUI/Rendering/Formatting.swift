@@ -25,6 +25,18 @@ func formatGain(_ dB: Double, glyphs: GlyphSet, unit: Bool = true) -> String {
     return unit ? number + " dB" : number
 }
 
+/// Tempo and transposition for the header, `tempo 80% key -2` (each only when changed),
+/// or an empty string for the original.
+func formatStretch(_ settings: StretchSettings) -> String {
+    var parts: [String] = []
+    if settings.tempo != 1 { parts.append("tempo \(Int((settings.tempo * 100).rounded()))%") }
+    if settings.semitones != 0 {
+        let cents = Int((settings.semitones * 100).rounded())
+        parts.append("key " + (cents % 100 == 0 ? String(format: "%+d", cents / 100) : String(format: "%+.1f", settings.semitones)))
+    }
+    return parts.joined(separator: " ")
+}
+
 /// A sample rate in kHz: `44.1 kHz`, `48 kHz`.
 func formatSampleRate(_ rate: Int) -> String {
     rate % 1000 == 0 ? "\(rate / 1000) kHz" : String(format: "%.1f kHz", Double(rate) / 1000)

@@ -56,7 +56,7 @@ struct MixerScreen {
             right += (right.isEmpty ? "" : dot) + "\(snapshot.underruns) underrun\(snapshot.underruns == 1 ? "" : "s")"
         }
         let details = [formatTime(snapshot.durationSeconds), glyphs.sanitized(snapshot.modelName),
-                       formatSampleRate(snapshot.sampleRate)].filter { !$0.isEmpty }.joined(separator: dot)
+                       formatSampleRate(snapshot.sampleRate), formatStretch(snapshot.stretch)].filter { !$0.isEmpty }.joined(separator: dot)
         let room = width - 2 - displayWidth(details) - displayWidth(dot) - (right.isEmpty ? 0 : displayWidth(right) + 2)
         let name = truncated(glyphs.sanitized(snapshot.fileName), toWidth: max(8, room), ellipsis: glyphs.ellipsis)
         buffer.put(name + dot + details, x: 1, y: 0, role: .header)
@@ -120,11 +120,16 @@ struct MixerScreen {
         }
     }
 
-    /// The footer line: each footer word with its keys, as many as fit.
+    /// The footer line: each footer word with its keys, as many as fit; the entries
+    /// shown only with room (tempo, key) go first when not all fit.
     private mutating func drawFooter(row: Int) {
         buffer.fill(Rect(x: 0, y: row, width: width, height: 1), role: .footer)
+        var entries = footerEntries(for: .mixer, glyphs: glyphs)
+        if entries.reduce(1, { $0 + displayWidth($1.keys) + displayWidth($1.word) + 3 }) > width {
+            entries.removeAll(where: \.ifRoom)
+        }
         var x = 1
-        for (keys, word) in footerEntries(for: .mixer, glyphs: glyphs) {
+        for (keys, word, _) in entries {
             let entryWidth = displayWidth(keys) + 1 + displayWidth(word)
             if x + entryWidth >= width { break }
             x = buffer.put(keys, x: x, y: row, role: .footerKey)
@@ -134,19 +139,22 @@ struct MixerScreen {
 }
 
 /// The footer words of `context` in table order, each with the first key of every
-/// binding that shares it: `("←→", "Seek")`.
-func footerEntries(for context: KeyContext, glyphs: GlyphSet) -> [(keys: String, word: String)] {
-    var entries: [(keys: [String], word: String)] = []
+/// binding that shares it (every key for an entry shown only with room) and whether
+/// it is shown only with room: `("←→", "Seek", false)`, `("[]", "Tempo", true)`.
+func footerEntries(for context: KeyContext, glyphs: GlyphSet) -> [(keys: String, word: String, ifRoom: Bool)] {
+    var entries: [(keys: [String], word: String, ifRoom: Bool)] = []
     for binding in keyBindings where binding.context == context {
         guard let word = binding.footer, let key = binding.keys.first?.displayName(glyphs: glyphs) else { continue }
         if let index = entries.firstIndex(where: { $0.word == word }) {
             entries[index].keys.append(key)
+        } else if binding.footerIfRoom {
+            entries.append((binding.keys.map { $0.displayName(glyphs: glyphs) }, word, true))
         } else {
-            entries.append(([key], word))
+            entries.append(([key], word, false))
         }
     }
     return entries.map { entry in
         let compact = entry.keys.allSatisfy { $0.count == 1 }
-        return (entry.keys.joined(separator: compact ? "" : "/"), entry.word)
+        return (entry.keys.joined(separator: compact ? "" : "/"), entry.word, entry.ifRoom)
     }
 }

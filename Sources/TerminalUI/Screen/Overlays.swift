@@ -88,7 +88,7 @@ extension MixerScreen {
         buffer.put(" \(title) ", x: box.x + 2, y: box.y, role: role, clip: Rect(x: box.x + 1, y: box.y, width: box.width - 2, height: 1))
         var x = box.x + 2
         let clip = Rect(x: box.x + 1, y: box.maxY - 1, width: box.width - 2, height: 1)
-        for (keys, word) in footerEntries(for: context, glyphs: glyphs) {
+        for (keys, word, _) in footerEntries(for: context, glyphs: glyphs) {
             x = buffer.put(" \(keys)", x: x, y: box.maxY - 1, role: role == .help ? .helpKey : .dialogFocus, clip: clip)
             x = buffer.put(" \(word) ", x: x, y: box.maxY - 1, role: role, clip: clip)
         }
