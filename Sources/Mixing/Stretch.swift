@@ -15,11 +15,15 @@ public struct StretchSettings: Sendable, Equatable {
     public var tempo: Double
     /// Transposition in semitones (fractions are cents).
     public var semitones: Double
+    /// Whether a transposition keeps the formants (the spectral envelope), so that a
+    /// transposed voice keeps its character instead of sounding chipmunk-like or boomy.
+    public var preservesFormants: Bool
 
     /// `tempo` and `semitones` clamped to their ranges.
-    public init(tempo: Double = 1, semitones: Double = 0) {
+    public init(tempo: Double = 1, semitones: Double = 0, preservesFormants: Bool = false) {
         self.tempo = min(max(tempo, Self.tempoRange.lowerBound), Self.tempoRange.upperBound)
         self.semitones = min(max(semitones, Self.semitoneRange.lowerBound), Self.semitoneRange.upperBound)
+        self.preservesFormants = preservesFormants
     }
 
     /// Whether the sound passes unchanged.
@@ -58,6 +62,7 @@ public func stretched(
     precondition(channels.allSatisfy { $0.count == frames }, "every channel must have the same frames")
     var options = RubberBandOptionProcessOffline.rawValue | RubberBandOptionChannelsTogether.rawValue
         | RubberBandOptionPitchHighQuality.rawValue | RubberBandOptionThreadingNever.rawValue
+        | (settings.preservesFormants ? RubberBandOptionFormantPreserved : RubberBandOptionFormantShifted).rawValue
     switch mode {
     case .finest:
         options |= RubberBandOptionEngineFiner.rawValue

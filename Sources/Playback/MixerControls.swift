@@ -55,14 +55,16 @@ public final class MixerControls: Sendable {
         return frame >= 0 ? frame : nil
     }
 
-    /// Tempo and key of what is heard. Both travel in one atomic word, so the audio
-    /// thread never pairs the tempo of one setting with the key of another.
+    /// Tempo, key and formant choice of what is heard. All travel in one atomic word, so
+    /// the audio thread never pairs the tempo of one setting with the key of another.
     public var stretch: StretchSettings {
         get {
             let bits = stretchBits.load(ordering: .relaxed)
+            let high = UInt32(bits >> 32)
             return StretchSettings(
-                tempo: Double(Float(bitPattern: UInt32(bits >> 32))),
-                semitones: Double(Float(bitPattern: UInt32(bits & 0xFFFF_FFFF))))
+                tempo: Double(Float(bitPattern: high & ~formantBit)),
+                semitones: Double(Float(bitPattern: UInt32(bits & 0xFFFF_FFFF))),
+                preservesFormants: high & formantBit != 0)
         }
         set { stretchBits.store(packed(newValue), ordering: .relaxed) }
     }
@@ -85,7 +87,12 @@ public final class MixerControls: Sendable {
     }
 }
 
-/// `settings` as the bit patterns of two `Float`s, tempo high.
+/// The formant choice, in the sign bit of the (always positive) tempo.
+private let formantBit: UInt32 = 1 << 31
+
+/// `settings` as the bit patterns of two `Float`s, tempo high, with the formant choice
+/// in the tempo's sign bit.
 private func packed(_ settings: StretchSettings) -> UInt64 {
-    UInt64(Float(settings.tempo).bitPattern) << 32 | UInt64(Float(settings.semitones).bitPattern)
+    let tempo = Float(settings.tempo).bitPattern | (settings.preservesFormants ? formantBit : 0)
+    return UInt64(tempo) << 32 | UInt64(Float(settings.semitones).bitPattern)
 }

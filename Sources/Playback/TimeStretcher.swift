@@ -50,6 +50,13 @@ final class TimeStretcher {
         guard settings != self.settings else { return }
         if settings.tempo != self.settings.tempo { rubberband_set_time_ratio(state, settings.timeRatio) }
         if settings.semitones != self.settings.semitones { rubberband_set_pitch_scale(state, settings.pitchScale) }
+        if settings.preservesFormants != self.settings.preservesFormants {
+            rubberband_set_formant_option(
+                state,
+                RubberBandOptions(
+                    bitPattern: (settings.preservesFormants ? RubberBandOptionFormantPreserved : RubberBandOptionFormantShifted)
+                        .rawValue))
+        }
         self.settings = settings
     }
 

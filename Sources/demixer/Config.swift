@@ -13,12 +13,15 @@ struct Config: Decodable, Equatable {
     var model: String = "htdemucs"
     /// Segment overlap used when `--overlap` is not given.
     var overlap: Double = 0.25
-    /// Seconds moved by ←/→ (Shift or `[`/`]` move six times as far).
+    /// Seconds moved by ←/→ (Shift moves six times as far).
     var seekStep: Double = 5
+    /// Whether the player's transposition keeps the formants (voices keep their character).
+    var preserveFormants = false
 
     enum CodingKeys: String, CodingKey {
         case device, theme, model, overlap
         case seekStep = "seek_step"
+        case preserveFormants = "preserve_formants"
     }
 
     init() {}
@@ -31,6 +34,7 @@ struct Config: Decodable, Equatable {
         model = try values.decodeIfPresent(String.self, forKey: .model) ?? defaults.model
         overlap = try values.decodeIfPresent(Double.self, forKey: .overlap) ?? defaults.overlap
         seekStep = try values.decodeIfPresent(Double.self, forKey: .seekStep) ?? defaults.seekStep
+        preserveFormants = try values.decodeIfPresent(Bool.self, forKey: .preserveFormants) ?? defaults.preserveFormants
     }
 
     /// The config file's location under the Freedesktop base directories.

@@ -33,7 +33,8 @@ struct PlayCommand: ParsableCommand {
                 let (track, stems): (Track, Stems?) =
                     StemsFile.isStemsFile(file) ? try Track.loadStems(file) : (try loadTrack(file, sampleRate: loaded.sampleRate), nil)
                 session = PlayerSession(
-                    track: track, model: loaded, stems: stems, device: device ?? config.device, seekStep: config.seekStep)
+                    track: track, model: loaded, stems: stems, device: device ?? config.device, seekStep: config.seekStep,
+                    preserveFormants: config.preserveFormants)
                 controller = session!
             } catch let failure as Failure {
                 openingFailure = failure

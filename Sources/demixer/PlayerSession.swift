@@ -18,8 +18,13 @@ final class PlayerSession: PlayerController {
 
     /// `seekStep` is the config's ←/→ step; the screen's 5 s and 30 s steps scale with it.
     /// `stems` come from an NI Stems file: played as they are, nothing separated.
-    init(track: Track, model: LoadedModel, stems: Stems? = nil, device: String, seekStep: Double) {
+    /// `preserveFormants` is the config's choice for transpositions.
+    init(
+        track: Track, model: LoadedModel, stems: Stems? = nil, device: String, seekStep: Double,
+        preserveFormants: Bool = false
+    ) {
         session = MixerSession(track: track, model: model, stems: stems, output: .device(device))
+        session.stretch = StretchSettings(preservesFormants: preserveFormants)
         deviceName = device
         seekScale = seekStep / 5
         message = stems == nil ? model.notice : "stems from the file: nothing to separate"
@@ -90,12 +95,14 @@ final class PlayerSession: PlayerController {
         case .adjustTempo(let percent):
             // Whole percents, so that steps up and down meet again at 100 %.
             let tempo = ((session.stretch.tempo * 100).rounded() + percent) / 100
-            session.stretch = StretchSettings(tempo: tempo, semitones: session.stretch.semitones)
+            session.stretch = StretchSettings(
+                tempo: tempo, semitones: session.stretch.semitones, preservesFormants: session.stretch.preservesFormants)
         case .transpose(let semitones):
             // Whole cents, for the same reason.
             let key = ((session.stretch.semitones + semitones) * 100).rounded() / 100
-            session.stretch = StretchSettings(tempo: session.stretch.tempo, semitones: key)
-        case .resetStretch: session.stretch = .original
+            session.stretch = StretchSettings(
+                tempo: session.stretch.tempo, semitones: key, preservesFormants: session.stretch.preservesFormants)
+        case .resetStretch: session.stretch = StretchSettings(preservesFormants: session.stretch.preservesFormants)
         case .export(let request):
             message = session.startExport(
                 DemixerCore.ExportRequest(

@@ -14,11 +14,16 @@ struct StretchOptions: ParsableArguments {
         help: ArgumentHelp("Transposition in semitones, -12 to +12 (fractions are cents; the tempo stays).", valueName: "semitones"))
     var pitch: Double = 0
 
+    @Flag(help: "Keep the formants when transposing, so that voices keep their character.")
+    var preserveFormants = false
+
     func validate() throws {
         for problem in [SettingRange.tempo.problem("--tempo", tempo), SettingRange.pitch.problem("--pitch", pitch)] {
             if let problem { throw ValidationError(problem) }
         }
     }
 
-    var settings: StretchSettings { StretchSettings(tempo: tempo, semitones: pitch) }
+    var settings: StretchSettings {
+        StretchSettings(tempo: tempo, semitones: pitch, preservesFormants: preserveFormants)
+    }
 }

@@ -70,4 +70,64 @@ import Testing
     @Test func settingsAreClampedToTheirRanges() {
         #expect(StretchSettings(tempo: 5, semitones: -30) == StretchSettings(tempo: 2, semitones: -12))
     }
+
+    /// The spectral centroid (Hz) of 8192 samples from the middle of `samples`, Hann-windowed.
+    func centroid(of samples: [Float]) -> Double {
+        let n = 8192
+        let start = samples.count / 2 - n / 2
+        let window = (0..<n).map { Double(samples[start + $0]) * (0.5 - 0.5 * cos(2 * .pi * Double($0) / Double(n))) }
+        var weighted = 0.0
+        var total = 0.0
+        for bin in stride(from: 1, to: n / 4, by: 1) {
+            var re = 0.0
+            var im = 0.0
+            let w = 2 * Double.pi * Double(bin) / Double(n)
+            for (t, x) in window.enumerated() {
+                re += x * cos(w * Double(t))
+                im -= x * sin(w * Double(t))
+            }
+            let magnitude = (re * re + im * im).squareRoot()
+            weighted += magnitude * Double(bin) * Double(rate) / Double(n)
+            total += magnitude
+        }
+        return weighted / total
+    }
+
+    @Test func preservingFormantsKeepsAVoiceLikeEnvelopeWhereItWasWhenTransposing() {
+        // A 110 Hz buzz whose harmonics peak around 1 kHz, as a vowel's formant does.
+        let samples = (0..<(2 * rate)).map { i -> Float in
+            let t = Double(i) / Double(rate)
+            var value = 0.0
+            for harmonic in 1...40 {
+                let f = 110.0 * Double(harmonic)
+                value += exp(-pow((f - 1_000) / 300, 2)) * sin(2 * .pi * f * t)
+            }
+            return Float(0.1 * value)
+        }
+        let original = centroid(of: samples)
+        let up = StretchSettings(semitones: 7)
+        let shifted = stretched([samples], sampleRate: rate, settings: up)[0]
+        var kept = up
+        kept.preservesFormants = true
+        let preserved = stretched([samples], sampleRate: rate, settings: kept)[0]
+        // Plain transposition moves the envelope up by a fifth (×1.5); preserved, it stays.
+        #expect(centroid(of: shifted) / original > 1.3)
+        #expect(abs(centroid(of: preserved) / original - 1) < 0.15)
+        // The fundamental moves up a fifth either way: 110 Hz → 164.8 Hz.
+        #expect(abs(fundamental(of: preserved) / 164.81 - 1) < 0.02)
+        #expect(abs(fundamental(of: shifted) / 164.81 - 1) < 0.02)
+    }
+
+    /// The fundamental (Hz) of a steady harmonic tone from the middle of `samples`: the
+    /// lag of the autocorrelation's highest peak between 2.5 and 10 ms.
+    func fundamental(of samples: [Float]) -> Double {
+        let n = 4096
+        let start = samples.count / 2 - n / 2
+        let lags = (rate / 400)...(rate / 100)
+        let best = lags.max { a, b in
+            (0..<n).reduce(0.0) { $0 + Double(samples[start + $1] * samples[start + $1 + a]) }
+                < (0..<n).reduce(0.0) { $0 + Double(samples[start + $1] * samples[start + $1 + b]) }
+        }!
+        return Double(rate) / Double(best)
+    }
 }

@@ -1,3 +1,4 @@
+import Mixing
 import Testing
 @testable import Playback
 
@@ -37,5 +38,17 @@ import Testing
             store.append(start: start, frames: 441, stems: [[(start..<start + 441).map(Float.init)]])
         }
         #expect(await reader.value)
+    }
+}
+
+@Suite struct MixerControlsStretchTests {
+    @Test func tempoKeyAndFormantChoiceTravelTogetherIntact() {
+        let controls = MixerControls(state: MixState(stems: ["a"]))
+        let settings = StretchSettings(tempo: 0.75, semitones: -2.5, preservesFormants: true)
+        controls.stretch = settings
+        #expect(controls.stretch == settings)
+        controls.stretch = StretchSettings(tempo: 1.5, semitones: 12)
+        #expect(controls.stretch == StretchSettings(tempo: 1.5, semitones: 12))
+        #expect(!controls.stretch.preservesFormants)
     }
 }
