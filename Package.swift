@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
         .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Mixing"]),
-        .testTarget(name: "FuzzTests", exclude: ["Seeds", "Regressions", "README.md"]),
+        .testTarget(name: "FuzzTests", dependencies: ["Demucs"], exclude: ["Seeds", "Regressions", "README.md"]),
     ],
     swiftLanguageModes: [.v6]
 )

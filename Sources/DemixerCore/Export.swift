@@ -32,9 +32,18 @@ public enum AudioOutput {
     public static func write(
         _ buffer: AudioBuffer, to path: URL, format: AudioFileFormat, context: JobContext
     ) throws {
+        try writing(to: path) {
+            try AudioFile.write(buffer, to: path.path, format: format, isCancelled: { context.isCancelled })
+        }
+    }
+
+    /// Runs `write` after creating `path`'s folder, turning what it throws into what a
+    /// job reports: a cancelled write into `JobCancelled`, any other into a `Failure`
+    /// with exit status 73.
+    static func writing(to path: URL, _ write: () throws -> Void) throws {
         do {
             try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try AudioFile.write(buffer, to: path.path, format: format, isCancelled: { context.isCancelled })
+            try write()
         } catch let error as AudioIOError {
             if error.reason == .cancelled { throw JobCancelled() }
             throw Failure(message: error.description, status: ExitStatus.writeFailure)

@@ -12,15 +12,7 @@ extension AudioOutput {
     ) throws {
         let buffers = clip.apply(to: ([master] + stems.samples).map { AudioBuffer(sampleRate: sampleRate, channels: $0) })
         let file = StemsFile(master: buffers[0], separated: zip(stems.names, buffers.dropFirst()).map { (name: $0, audio: $1) })
-        do {
-            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try file.write(to: path.path, isCancelled: { context.isCancelled })
-        } catch let error as AudioIOError {
-            if error.reason == .cancelled { throw JobCancelled() }
-            throw Failure(message: error.description, status: ExitStatus.writeFailure)
-        } catch {
-            throw Failure(message: "\(path.path): \(error.localizedDescription)", status: ExitStatus.writeFailure)
-        }
+        try writing(to: path) { try file.write(to: path.path, isCancelled: { context.isCancelled }) }
     }
 }
 

@@ -1,14 +1,11 @@
-/// SplitMix64: every case is a pure function of its seed, so a finding can be replayed.
+@testable import Demucs
+
+/// The engine's SplitMix64 over a scrambled seed: every case is a pure function of its
+/// seed, so a finding can be replayed.
 struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 ^ 0xD1B5_4A32_D192_ED03 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ 0xD1B5_4A32_D192_ED03) }
+    mutating func next() -> UInt64 { generator.next() }
     mutating func below(_ n: Int) -> Int { Int.random(in: 0..<max(n, 1), using: &self) }
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
     mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
