@@ -55,6 +55,9 @@ let package = Package(
         // Files replaced all at once: a synced temporary file renamed into place.
         .target(name: "AtomicFiles"),
 
+        // Samples in memory-mapped files: long tracks without anonymous memory.
+        .target(name: "MappedStorage"),
+
         // Model files: torch.save zips, the restricted unpickler, safetensors.
         .target(
             name: "ModelFiles",
