@@ -20,7 +20,8 @@ public final class MappedFloats: @unchecked Sendable {
     }
 
     /// `count` zero samples in a new file in `directory` that has no name (it is gone when
-    /// the process ends, however it ends). The file is sparse: disk is used as it is written.
+    /// the process ends, however it ends). Its disk space is reserved at once, so a full
+    /// disk is an error here rather than a fault when a page is first written.
     public convenience init(count: Int, temporaryIn directory: String) throws(Failure) {
         var fd = open(directory, Self.temporaryFileFlag | O_RDWR | O_CLOEXEC, 0o600)
         if fd < 0 {
@@ -31,10 +32,12 @@ public final class MappedFloats: @unchecked Sendable {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         }
-        guard ftruncate(fd, off_t(count * 4)) == 0 else {
-            let failure = Self.failure("sizing a \(count * 4)-byte temporary file in \(directory)")
-            close(fd)
-            throw failure
+        if count > 0 {
+            let result = posix_fallocate(fd, 0, off_t(count * 4))
+            guard result == 0 else {
+                close(fd)
+                throw Failure(description: "reserving \(count * 4) bytes in \(directory): \(String(cString: strerror(result)))")
+            }
         }
         try self.init(owning: fd, offset: 0, count: count)
     }
