@@ -176,8 +176,8 @@ public struct Separator: Sendable {
         while let tile = nextTile() {
             let frames = grid.range(of: tile)
             let n = frames.count
-            let neighbours =
-                grid.range(of: max(tile - 1, 0)).lowerBound..<grid.range(of: min(tile + 1, grid.tileCount - 1)).upperBound
+            let before = grid.range(of: max(tile - 1, 0))
+            let after = grid.range(of: min(tile + 1, grid.tileCount - 1))
             var stems = [[Float]](repeating: [Float](repeating: 0, count: channels * n), count: sources)
             for p in passes.indices {
                 let delay = passes[p].delay
@@ -206,7 +206,7 @@ public struct Separator: Sendable {
                         }
                     }
                 }
-                passes[p].keep(chunks, overlapping: (neighbours.lowerBound + delay)..<(neighbours.upperBound + delay))
+                passes[p].keep(chunks, overlapping: (before.lowerBound + delay)..<(after.upperBound + delay))
             }
             var nonFinite = 0
             let tensors = stems.map { values in
@@ -216,7 +216,8 @@ public struct Separator: Sendable {
             }
             onSpan(StemSpan(start: frames.lowerBound, frameCount: n, stems: tensors, nonFiniteSamples: nonFinite))
             tilesDone += 1
-            onProgress(SeparationProgress(tile: tile, tilesDone: tilesDone, tileCount: grid.tileCount, segmentsDone: segments))
+            onProgress(
+                SeparationProgress(tile: tile, tilesDone: tilesDone, tileCount: grid.tileCount, segmentsDone: segments))
         }
     }
 
