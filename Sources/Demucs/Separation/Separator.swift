@@ -20,7 +20,7 @@ public struct SeparationOptions: Sendable, Equatable {
     public init() {}
 }
 
-/// A finished stretch of the separated stems, delivered in order and never revised.
+/// A finished stretch of the separated stems (one tile), never revised.
 public struct StemSpan: Sendable {
     /// First frame of the span in the track.
     public let start: Int
@@ -33,13 +33,20 @@ public struct StemSpan: Sendable {
     public let nonFiniteSamples: Int
 }
 
-/// Separation progress, reported after each segment.
+/// Separation progress, reported after each tile.
 public struct SeparationProgress: Sendable {
+    /// The tile just finished.
+    public let tile: Int
+    /// Tiles this run has finished.
+    public let tilesDone: Int
+    /// Tiles in the whole track.
+    public let tileCount: Int
+    /// Model evaluations (segments of one pass) this run has computed: each chunk once in
+    /// an in-order run, plus those a jump to a distant tile computes again.
     public let segmentsDone: Int
-    public let segmentsTotal: Int
-    /// Frames of the track whose stems are final.
-    public let framesFinished: Int
-    public var fraction: Double { segmentsTotal == 0 ? 1 : Double(segmentsDone) / Double(segmentsTotal) }
+    /// `tilesDone / tileCount`: the share of the track this run has separated, 1 at the
+    /// end of a run over every tile; a run that resumes after another ends below 1.
+    public var fraction: Double { tileCount == 0 ? 1 : Double(tilesDone) / Double(tileCount) }
 }
 
 /// Thrown by a separation that was cancelled.
@@ -47,9 +54,10 @@ public struct SeparationCancelled: Error, CustomStringConvertible {
     public var description: String { "separation cancelled" }
 }
 
-/// Separates a whole track segment by segment with `apply_model`'s exact semantics
-/// (overlap, triangular weights, centred padding of the last segment, shifts, bag
-/// weighting), handing out each span of stems as soon as no later segment can change it.
+/// Separates a track tile by tile with `apply_model`'s exact semantics (overlap,
+/// triangular weights, centred padding of the last segment, shifts, bag weighting).
+/// Tiles may be computed in any order, each bit-identical to the in-order run, so that
+/// playback can seek and an interrupted separation can resume.
 public struct Separator: Sendable {
     public let bag: ModelBag
     public let options: SeparationOptions
@@ -106,41 +114,110 @@ public struct Separator: Sendable {
         options.segmentSeconds.map { Int(Double(bag.sampleRate) * $0) } ?? bag.models[index].config.segmentLength
     }
 
-    /// Separates `mix` (`[channels, frames]`) on the calling thread, calling `onSpan` with
-    /// each finished span in order and `onProgress` after each segment. Throws
-    /// `SeparationCancelled` when `isCancelled` turns true between segments. `context`
-    /// sets the threads and collects the counts and stage times.
+    /// Frames between the starts of model `index`'s segments (at least 1).
+    func segmentStride(model index: Int) -> Int {
+        max(1, Int((1 - options.overlap) * Double(segmentLength(model: index))))
+    }
+
+    /// The tiles of a track of `frameCount` frames: as long as model 0's segment stride,
+    /// so that a tile needs few segments of each pass.
+    public func tileGrid(frameCount: Int) -> TileGrid {
+        TileGrid(frameCount: frameCount, tileFrames: segmentStride(model: 0))
+    }
+
+    /// Separates all of `mix` on the calling thread, tile after tile: `onSpan` receives
+    /// the spans in order, `onProgress` follows each. Throws `SeparationCancelled` when
+    /// `isCancelled` turns true between segments. `context` sets the threads and collects
+    /// the counts and stage times.
     public func run(
-        mix: Tensor,
+        mix: some MixSource,
         context: ComputeContext = ComputeContext(),
         isCancelled: () -> Bool = { false },
         onProgress: (SeparationProgress) -> Void = { _ in },
         onSpan: (StemSpan) -> Void
     ) throws {
-        guard mix.shape.count == 2, mix.shape[0] == bag.audioChannels else {
-            throw DemucsError.wrongChannelCount(expected: bag.audioChannels, got: mix.shape.first ?? 0)
+        let tileCount = tileGrid(frameCount: mix.frameCount).tileCount
+        var next = 0
+        try run(
+            mix: mix, context: context, isCancelled: isCancelled,
+            nextTile: {
+                guard next < tileCount else { return nil }
+                defer { next += 1 }
+                return next
+            },
+            onProgress: onProgress, onSpan: onSpan)
+    }
+
+    /// Separates the tiles of `mix` (see `tileGrid(frameCount:)`) that `nextTile` asks for,
+    /// one at a time until it returns nil, on the calling thread. Each tile's stems go to
+    /// `onSpan` as one span, bit-identical to the same frames of an in-order run whatever
+    /// the order; `onProgress` follows each. `nextTile` must name a tile of the grid, at
+    /// most once per run. Segments that neighbouring tiles share are kept, so a run in
+    /// order (or in reverse) computes each segment once and a jump costs only the segments
+    /// of the new tile. Throws `SeparationCancelled` when `isCancelled` turns true between
+    /// segments.
+    public func run(
+        mix: some MixSource,
+        context: ComputeContext = ComputeContext(),
+        isCancelled: () -> Bool = { false },
+        nextTile: () -> Int?,
+        onProgress: (SeparationProgress) -> Void = { _ in },
+        onSpan: (StemSpan) -> Void
+    ) throws {
+        guard mix.channelCount == bag.audioChannels else {
+            throw DemucsError.wrongChannelCount(expected: bag.audioChannels, got: mix.channelCount)
         }
-        let length = mix.shape[1]
-        guard length > 0 else { return }
-        var passes = makePasses(length: length)
-        let total = passes.reduce(0) { $0 + $1.offsets.count }
-        var combiner = Combiner(bag: bag, passes: passes, length: length, channels: bag.audioChannels)
-        var done = 0
-        var round = 0
-        while passes.contains(where: { round < $0.offsets.count }) {
-            for p in passes.indices where round < passes[p].offsets.count {
-                if isCancelled() { throw SeparationCancelled() }
-                let chunk = try passes[p].separateChunk(
-                    round, mix: mix, model: bag.models[passes[p].model], context: context)
-                context.timed("overlap-add") {
-                    passes[p].accumulate(chunk, round: round)
-                    combiner.receive(passes[p].finalize(round: round), pass: p)
+        let grid = tileGrid(frameCount: mix.frameCount)
+        let channels = mix.channelCount
+        let sources = bag.sources.count
+        var passes = makePasses(length: grid.frameCount)
+        var tilesDone = 0
+        var segments = 0
+        while let tile = nextTile() {
+            let frames = grid.range(of: tile)
+            let n = frames.count
+            let before = grid.range(of: max(tile - 1, 0))
+            let after = grid.range(of: min(tile + 1, grid.tileCount - 1))
+            var stems = [[Float]](repeating: [Float](repeating: 0, count: channels * n), count: sources)
+            for p in passes.indices {
+                let delay = passes[p].delay
+                let virtualFrames = (frames.lowerBound + delay)..<(frames.upperBound + delay)
+                var chunks: [(index: Int, output: Tensor)] = []
+                for index in passes[p].chunks(overlapping: virtualFrames) {
+                    if let kept = passes[p].kept[index] {
+                        chunks.append((index, kept))
+                        continue
+                    }
+                    if isCancelled() { throw SeparationCancelled() }
+                    let model = bag.models[passes[p].model]
+                    chunks.append((index, try passes[p].separateChunk(index, mix: mix, model: model, context: context)))
+                    segments += 1
                 }
-                done += 1
+                context.timed("overlap-add") {
+                    let estimate = passes[p].overlapAdd(chunks, over: virtualFrames)
+                    // Bag weighting and shift averaging, pass by pass from zero.
+                    for s in 0..<sources {
+                        let factor = passes[p].factors[s]
+                        stems[s].withUnsafeMutableBufferPointer { out in
+                            estimate.withUnsafeBufferPointer { rows in
+                                let pass = rows.baseAddress! + s * channels * n
+                                for i in 0..<(channels * n) { out[i] += factor * pass[i] }
+                            }
+                        }
+                    }
+                }
+                passes[p].keep(chunks, overlapping: (before.lowerBound + delay)..<(after.upperBound + delay))
             }
-            round += 1
-            for span in context.timed("overlap-add", { combiner.emitReady() }) { onSpan(span) }
-            onProgress(SeparationProgress(segmentsDone: done, segmentsTotal: total, framesFinished: combiner.emitted))
+            var nonFinite = 0
+            let tensors = stems.map { values in
+                var values = values
+                nonFinite += zeroNonFinite(&values)
+                return Tensor(shape: [channels, n], values: values)
+            }
+            onSpan(StemSpan(start: frames.lowerBound, frameCount: n, stems: tensors, nonFiniteSamples: nonFinite))
+            tilesDone += 1
+            onProgress(
+                SeparationProgress(tile: tile, tilesDone: tilesDone, tileCount: grid.tileCount, segmentsDone: segments))
         }
     }
 
@@ -148,21 +225,20 @@ public struct Separator: Sendable {
         let maxShift = bag.sampleRate / 2
         var random = SplitMix64(seed: options.seed)
         var explicit = options.shiftOffsets?.makeIterator()
+        let totals = bag.sources.indices.map { k in bag.weights.reduce(0) { $0 + $1[k] } }
         var passes: [Pass] = []
         for m in bag.models.indices {
             let segment = segmentLength(model: m)
-            let stride = Int((1 - options.overlap) * Double(segment))
             let weight = transitionWeights(segment: segment, power: options.transitionPower)
-            if options.shifts == 0 {
-                passes.append(Pass(model: m, delay: 0, length: length, segment: segment, stride: stride, weight: weight, shiftCount: 1))
-            } else {
-                for _ in 0..<options.shifts {
-                    let offset = explicit?.next() ?? Int(random.next() % UInt64(maxShift + 1))
-                    passes.append(
-                        Pass(
-                            model: m, delay: maxShift - offset, length: length, segment: segment, stride: stride,
-                            weight: weight, shiftCount: options.shifts))
-                }
+            let shiftCount = max(options.shifts, 1)
+            let factors = bag.sources.indices.map { k in bag.weights[m][k] / Float(shiftCount) / totals[k] }
+            for _ in 0..<shiftCount {
+                let delay =
+                    options.shifts == 0 ? 0 : maxShift - (explicit?.next() ?? Int(random.next() % UInt64(maxShift + 1)))
+                passes.append(
+                    Pass(
+                        model: m, delay: delay, virtualLength: length + delay, segment: segment,
+                        stride: segmentStride(model: m), weight: weight, factors: factors))
             }
         }
         return passes
@@ -178,40 +254,43 @@ func transitionWeights(segment: Int, power: Double) -> [Float] {
     return triangle.map { Float(pow(Double($0 / peak), power)) }
 }
 
-/// One split pass of one model over the track delayed by `delay` samples (a shift).
+/// One split pass of one model over the track delayed by `delay` samples (a shift), in
+/// virtual frames (track frame + `delay`): chunk `i` starts at `i * stride` and is a
+/// segment long, the last ones shorter.
 struct Pass {
     let model: Int
     let delay: Int
     let virtualLength: Int
     let segment: Int
-    let offsets: [Int]
+    let stride: Int
     let weight: [Float]
-    let shiftCount: Int
-    /// Weighted sums for virtual frames `[base, base + segment)`, `[sources·channels, segment]`.
-    private var sums: [Float] = []
-    private var weightSums: [Float]
-    private var base = 0
+    /// Per source, this pass's share of the combined stems: bag weight / shifts / total weight.
+    let factors: [Float]
+    /// Chunk outputs `[sources, channels, chunk length]` by chunk index, kept for the
+    /// tiles next to the last one.
+    var kept: [Int: Tensor] = [:]
 
-    init(model: Int, delay: Int, length: Int, segment: Int, stride: Int, weight: [Float], shiftCount: Int) {
-        self.model = model
-        self.delay = delay
-        self.virtualLength = length + delay
-        self.segment = segment
-        self.offsets = Array(Swift.stride(from: 0, to: length + delay, by: stride))
-        self.weight = weight
-        self.shiftCount = shiftCount
-        self.weightSums = [Float](repeating: 0, count: segment)
+    var chunkCount: Int { (virtualLength + stride - 1) / stride }
+
+    /// The indices of the chunks that cover any of the virtual frames `frames`, in order.
+    func chunks(overlapping frames: Range<Int>) -> Range<Int> {
+        let first = frames.lowerBound < segment ? 0 : (frames.lowerBound - segment) / stride + 1
+        let last = min(chunkCount - 1, (frames.upperBound - 1) / stride)
+        return first..<max(first, last + 1)
     }
 
     /// Runs the model on chunk `index`: the segment-long window centred on the chunk
     /// (real audio around it where there is some, zeros beyond the track), trimmed back.
-    func separateChunk(_ index: Int, mix: Tensor, model: HTDemucs, context: ComputeContext) throws -> Tensor {
-        let offset = offsets[index]
+    func separateChunk(_ index: Int, mix: some MixSource, model: HTDemucs, context: ComputeContext) throws -> Tensor {
+        let offset = index * stride
         let chunkLength = min(segment, virtualLength - offset)
         let delta = segment - chunkLength
-        let start = offset - delta / 2 - delay
-        let window = windowOfMix(mix, start: start, count: segment)
-        let out = try model.separate(segment: window, context: context)
+        let channels = mix.channelCount
+        let window = [Float](unsafeUninitializedCapacity: channels * segment) { buffer, count in
+            mix.copyWindow(start: offset - delta / 2 - delay, count: segment, into: buffer)
+            count = channels * segment
+        }
+        let out = try model.separate(segment: Tensor(shape: [channels, segment], values: window), context: context)
         let rows = out.shape[0] * out.shape[1]
         var trimmed = [Float](repeating: 0, count: rows * chunkLength)
         for r in 0..<rows {
@@ -220,116 +299,47 @@ struct Pass {
         return Tensor(shape: [out.shape[0], out.shape[1], chunkLength], values: trimmed)
     }
 
-    mutating func accumulate(_ chunk: Tensor, round: Int) {
-        let rows = chunk.shape[0] * chunk.shape[1]
-        let chunkLength = chunk.shape[2]
-        if sums.isEmpty { sums = [Float](repeating: 0, count: rows * segment) }
-        let shift = offsets[round] - base
-        for r in 0..<rows {
-            for i in 0..<chunkLength { sums[r * segment + shift + i] += weight[i] * chunk.values[r * chunkLength + i] }
-        }
-        for i in 0..<chunkLength { weightSums[shift + i] += weight[i] }
-    }
-
-    /// Divides out the weights of the frames no later chunk touches, drops them from the
-    /// window and returns them as `(first virtual frame, [rows, n])`.
-    mutating func finalize(round: Int) -> (start: Int, values: Tensor) {
-        let end = round + 1 < offsets.count ? offsets[round + 1] : virtualLength
-        let n = end - base
-        let rows = sums.count / segment
-        var out = [Float](repeating: 0, count: rows * n)
-        for r in 0..<rows {
-            for i in 0..<n { out[r * n + i] = sums[r * segment + i] / weightSums[i] }
-        }
-        // Slide the window so that it starts at `end`.
-        let keep = segment - n
-        for r in 0..<rows {
-            for i in 0..<segment { sums[r * segment + i] = i < keep ? sums[r * segment + n + i] : 0 }
-        }
-        for i in 0..<segment { weightSums[i] = i < keep ? weightSums[n + i] : 0 }
-        let start = base
-        base = end
-        return (start, Tensor(shape: [rows, n], values: out))
-    }
-}
-
-/// The window `[start, start + count)` of `mix`, zero outside the track.
-func windowOfMix(_ mix: Tensor, start: Int, count: Int) -> Tensor {
-    let channels = mix.shape[0]
-    let length = mix.shape[1]
-    var out = [Float](repeating: 0, count: channels * count)
-    let lo = max(start, 0)
-    let hi = min(start + count, length)
-    if lo < hi {
-        for c in 0..<channels {
-            for i in lo..<hi { out[c * count + i - start] = mix.values[c * length + i] }
-        }
-    }
-    return Tensor(shape: [channels, count], values: out)
-}
-
-/// Gathers the passes' finished frames (in track coordinates) and releases the frames
-/// every pass has finished, averaged over shifts and weighted over the bag.
-struct Combiner {
-    let sourceCount: Int
-    let channels: Int
-    let length: Int
-    /// Per pass: `weights[model][source] / shifts / totalWeight[source]`.
-    let factors: [[Float]]
-    /// Per pass: how far its virtual track lags the real one.
-    let delays: [Int]
-    /// Per pass: finished frames not yet emitted, `[rows][frames]`, starting at `emitted`.
-    var pending: [[[Float]]]
-    var emitted = 0
-
-    init(bag: ModelBag, passes: [Pass], length: Int, channels: Int) {
-        sourceCount = bag.sources.count
-        self.channels = channels
-        self.length = length
-        let totals = (0..<sourceCount).map { k in bag.weights.reduce(0) { $0 + $1[k] } }
-        factors = passes.map { pass in
-            (0..<bag.sources.count).map { k in bag.weights[pass.model][k] / Float(pass.shiftCount) / totals[k] }
-        }
-        delays = passes.map(\.delay)
-        pending = passes.map { _ in [[Float]](repeating: [], count: bag.sources.count * channels) }
-    }
-
-    mutating func receive(_ finished: (start: Int, values: Tensor), pass: Int) {
-        let n = finished.values.shape[1]
-        // Spans arrive contiguous; convert to track coordinates and drop what falls
-        // before the track or after it.
-        let first = finished.start - delays[pass]
-        let lo = max(first, 0)
-        let hi = min(first + n, length)
-        guard lo < hi else { return }
-        for r in 0..<pending[pass].count {
-            pending[pass][r].append(contentsOf: finished.values.values[(r * n + lo - first)..<(r * n + hi - first)])
-        }
-    }
-
-    mutating func emitReady() -> [StemSpan] {
-        let ready = pending.map { $0[0].count }.min() ?? 0
-        guard ready > 0 else { return [] }
-        var stems: [Tensor] = []
-        var nonFinite = 0
-        for s in 0..<sourceCount {
-            var values = [Float](repeating: 0, count: channels * ready)
-            for p in pending.indices {
-                let f = factors[p][s]
-                for c in 0..<channels {
-                    let row = pending[p][s * channels + c]
-                    for i in 0..<ready { values[c * ready + i] += f * row[i] }
+    /// This pass's estimate of the virtual frames `frames`, `[sources·channels, frames.count]`,
+    /// from `chunks`, every chunk covering them in index order: per frame, the chunks'
+    /// weighted values added in chunk order from zero, divided by their weights added
+    /// alike, the arithmetic of an overlap-add over the whole track in order.
+    func overlapAdd(_ chunks: [(index: Int, output: Tensor)], over frames: Range<Int>) -> [Float] {
+        let n = frames.count
+        let rows = chunks[0].output.shape[0] * chunks[0].output.shape[1]
+        var sums = [Float](repeating: 0, count: rows * n)
+        var weightSums = [Float](repeating: 0, count: n)
+        sums.withUnsafeMutableBufferPointer { sums in
+            weightSums.withUnsafeMutableBufferPointer { weightSums in
+                weight.withUnsafeBufferPointer { weight in
+                    for (index, output) in chunks {
+                        let offset = index * stride
+                        let length = output.shape[2]
+                        // Chunk-local frames `lo..<hi` fall on tile frames `lo + shift`.
+                        let lo = max(frames.lowerBound - offset, 0)
+                        let hi = min(frames.upperBound - offset, length)
+                        let shift = offset - frames.lowerBound
+                        output.values.withUnsafeBufferPointer { values in
+                            for r in 0..<rows {
+                                for i in lo..<hi { sums[r * n + shift + i] += weight[i] * values[r * length + i] }
+                            }
+                        }
+                        for i in lo..<hi { weightSums[shift + i] += weight[i] }
+                    }
+                    for r in 0..<rows {
+                        for t in 0..<n { sums[r * n + t] = sums[r * n + t] / weightSums[t] }
+                    }
                 }
             }
-            nonFinite += zeroNonFinite(&values)
-            stems.append(Tensor(shape: [channels, ready], values: values))
         }
-        for p in pending.indices {
-            for r in pending[p].indices { pending[p][r].removeFirst(ready) }
-        }
-        let span = StemSpan(start: emitted, frameCount: ready, stems: stems, nonFiniteSamples: nonFinite)
-        emitted += ready
-        return [span]
+        return sums
+    }
+
+    /// Adds `chunks` to those kept, then keeps only the chunks covering any of the
+    /// virtual frames `frames` (the neighbours of the last tile).
+    mutating func keep(_ chunks: [(index: Int, output: Tensor)], overlapping frames: Range<Int>) {
+        for (index, output) in chunks { kept[index] = output }
+        let wanted = self.chunks(overlapping: frames)
+        kept = kept.filter { wanted.contains($0.key) }
     }
 }
 
