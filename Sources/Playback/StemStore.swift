@@ -188,7 +188,7 @@ public final class StemStore: @unchecked Sendable {
     /// Copies the first `frames` frames of every stem and channel of `stems` to `start`.
     private func copy(_ stems: [[[Float]]], frames: Int, to start: Int) {
         precondition(stems.count == stemCount, "expected \(stemCount) stems, got \(stems.count)")
-        precondition(start >= 0 && start + frames <= frameCount, "stems past the end of the track")
+        precondition(start >= 0 && frames >= 0 && start + frames <= frameCount, "stems outside the track")
         guard frames > 0 else { return }
         for (stem, channels) in stems.enumerated() {
             precondition(channels.count == channelCount, "expected \(channelCount) channels")
