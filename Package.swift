@@ -97,9 +97,9 @@ let package = Package(
         // offline tempo and key change (Rubber Band).
         .target(name: "Mixing", dependencies: ["CRubberBand"]),
 
-        // Real-time playback: stem store, lock-free render path with live tempo and
-        // key change, ALSA sink.
-        .target(name: "Playback", dependencies: ["Mixing", "CALSA", "CRubberBand"]),
+        // Real-time playback: stem store in a mapped file, lock-free render path with
+        // live tempo and key change, ALSA sink.
+        .target(name: "Playback", dependencies: ["Mixing", "MappedStorage", "CALSA", "CRubberBand"]),
 
         // The ncurses mixer screen, widgets, key bindings and themes.
         .target(

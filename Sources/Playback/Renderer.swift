@@ -6,7 +6,8 @@ import Mixing
 /// settings differ from the original), measures, and writes interleaved samples.
 ///
 /// The playhead stays in song time: it counts the frames read from the store, so at
-/// 80 % tempo it moves 0.8 frames per frame played, and it never passes the frontier.
+/// 80 % tempo it moves 0.8 frames per frame played, and it never enters a frame that is
+/// not separated: at the end of a separated range it fades out and waits.
 ///
 /// Everything it touches is allocated in `init`; `render` takes no lock, allocates
 /// nothing and does no I/O. Used by one thread only.
@@ -190,7 +191,7 @@ final class Renderer {
     }
 
     /// Mixes stems into `mix` from the playhead on, in chunks that end wherever the
-    /// transport changes (a fade ends, a loop wraps, the frontier is reached); fills
+    /// transport changes (a fade ends, a loop wraps, the separated range ends); fills
     /// `fadeGains` for the frames it mixed and returns how many that was. The rest of
     /// the period stays silent: paused, buffering or past the end.
     private func renderSound(frames: Int, playing: Bool) -> Int {
@@ -202,8 +203,10 @@ final class Renderer {
                 playhead = seek
                 pendingSeek = nil
             }
-            let frontier = store.separatedFrames
-            if playhead >= store.frameCount || playhead >= frontier {
+            // Where the separated run from the playhead ends: the end of the track, the next
+            // tile not separated yet, or the playhead itself when its own tile is not.
+            let separatedEnd = store.separatedEnd(from: playhead)
+            if playhead >= separatedEnd {
                 // Sound already stopped here (end of track or of what is separated).
                 fade.jump(to: 0)
                 if pendingSeek != nil { continue }
@@ -212,8 +215,7 @@ final class Renderer {
             }
             // The next place where sound must have faded out, and whether to jump back to A there.
             let loopEnd = loop.flatMap { playhead < $0.upperBound ? $0.upperBound : nil }
-            var stop = store.frameCount
-            if frontier < stop { stop = frontier }
+            var stop = separatedEnd
             let wrapsAtStop = loopEnd.map { $0 <= stop } ?? false
             if let loopEnd, wrapsAtStop { stop = loopEnd }
             let needsFadeAtStop = stop < store.frameCount || wrapsAtStop
@@ -229,7 +231,7 @@ final class Renderer {
             }
             if fade.isSilent {
                 if pendingSeek != nil { continue }
-                // Playing but faded out: waiting just before the frontier.
+                // Playing but faded out: waiting just before the end of the separated range.
                 buffering = playing
                 break
             }
@@ -257,7 +259,7 @@ final class Renderer {
             smoothers[stem].fill(stemGains.baseAddress!, count: frames)
             for channel in 0..<channelCount {
                 mixStem(
-                    store.plane(stem: stem, channel: channel) + playhead, gains: stemGains.baseAddress!,
+                    store.plane(stem: stem, channel: channel).baseAddress! + playhead, gains: stemGains.baseAddress!,
                     into: mix.baseAddress! + channel * blockFrames + offset, count: frames,
                     levels: &levels[stem])
             }

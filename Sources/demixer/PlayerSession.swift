@@ -47,7 +47,9 @@ final class PlayerSession: PlayerController {
         return PlayerSnapshot(
             fileName: track.fileName, durationSeconds: track.duration, modelName: modelLabel,
             sampleRate: track.sourceRate, positionSeconds: Double(status.position) / rate,
-            separatedSeconds: Double(session.store.separatedFrames) / rate,
+            separatedRanges: session.store.separatedRanges().map {
+                Double($0.lowerBound) / rate..<Double($0.upperBound) / rate
+            },
             separationFraction: session.separation?.progress ?? 1, separationSpeed: session.separationSpeed,
             isSeparationDone: session.store.isComplete, isPlaying: session.controls.isPlaying,
             isBuffering: status.isBuffering,

@@ -23,16 +23,16 @@ import Testing
         #expect(!harness.status.isBuffering)
     }
 
-    @Test func playheadWaitsAtTheFrontierThenResumesWhenMoreIsSeparated() {
+    @Test func playheadWaitsAtTheEndOfWhatIsSeparatedThenResumesWhenMoreIsSeparated() {
         let stems = testStems(frames: 20_000)
-        let store = StemStore(stems: 4, channels: 2, frames: 20_000, sampleRate: 44_100)
+        let store = StemStore(stems: 4, channels: 2, frames: 20_000, sampleRate: 44_100, tileFrames: 1_000)
         store.append(start: 0, frames: 5_000, stems: stems.map { $0.map { Array($0[..<5_000]) } })
         let harness = RenderHarness(store: store, state: MixState(stems: names))
         let played = harness.render(periods: 20)
         #expect(harness.status.position == 5_000)
         #expect(harness.status.isBuffering)
         #expect(played[0][5_000...].allSatisfy { $0 == 0 })
-        // Sound fades out in the last few milliseconds before the frontier.
+        // Sound fades out in the last few milliseconds before the end of what is separated.
         #expect(abs(played[0][4_999]) < 0.01)
 
         store.append(start: 5_000, frames: 15_000, stems: stems.map { $0.map { Array($0[5_000...]) } })
@@ -41,6 +41,35 @@ import Testing
         #expect(!harness.status.isBuffering)
         #expect(abs(resumed[0][0]) < 0.01)
         #expect(resumed[0][300...].contains { $0 != 0 })
+    }
+
+    @Test func aSeekPastAGapPlaysTheSeparatedRangeThereAndWaitsAtItsEnd() {
+        // One stem whose every sample is its own frame number, scaled.
+        let ramp = (0..<40_000).map { Float($0) / 40_000 }
+        let store = StemStore(stems: 1, channels: 1, frames: 40_000, sampleRate: 44_100, tileFrames: 1_000)
+        store.append(start: 0, frames: 5_000, stems: [[ramp]])
+        store.write(start: 20_000, stems: [[Array(ramp[20_000..<30_000])]])
+        for tile in 20..<30 { store.markSeparated(tile: tile) }
+        let harness = RenderHarness(store: store, state: MixState(stems: ["ramp"]))
+        _ = harness.render(periods: 12)
+        #expect(harness.status.position == 5_000 && harness.status.isBuffering)
+
+        harness.controls.requestSeek(to: 21_000)
+        let played = harness.render()[0]
+        #expect(!harness.status.isBuffering)
+        #expect(harness.status.position == 21_512)
+        #expect(abs(played[511] - Float(21_511) / 40_000) < 1e-6)
+
+        let rest = harness.render(periods: 20)[0]
+        #expect(harness.status.position == 30_000 && harness.status.isBuffering)
+        #expect(rest.allSatisfy { $0 < 30_000 / 40_000 })
+        #expect(rest.suffix(1_000).allSatisfy { $0 == 0 })
+
+        store.write(start: 30_000, stems: [[Array(ramp[30_000..<31_000])]])
+        store.markSeparated(tile: 30)
+        let resumed = harness.render()[0]
+        #expect(harness.status.position == 30_512 && !harness.status.isBuffering)
+        #expect(resumed[511] > 30_000 / 40_000)
     }
 
     @Test func pausingFadesOutInFiveMillisecondsAndHoldsThePlayhead() {
@@ -132,9 +161,9 @@ import Testing
         #expect(played[0].contains { abs($0) > 0.1 })
     }
 
-    @Test func stretchedPlaybackNeverPassesTheFrontier() {
+    @Test func stretchedPlaybackNeverPassesTheEndOfWhatIsSeparated() {
         let stems = testStems(frames: 60_000)
-        let store = StemStore(stems: 4, channels: 2, frames: 60_000, sampleRate: 44_100)
+        let store = StemStore(stems: 4, channels: 2, frames: 60_000, sampleRate: 44_100, tileFrames: 1_000)
         store.append(start: 0, frames: 20_000, stems: stems.map { $0.map { Array($0[..<20_000]) } })
         let harness = RenderHarness(store: store, state: MixState(stems: names))
         var positions: [Int] = []

@@ -49,6 +49,23 @@ import Testing
         #expect(frame[layout.timelineColumn(seconds: 150), row].role == .timelinePending)
     }
 
+    @Test func timelineDrawsEverySeparatedRangeWithThePartsBetweenPending() throws {
+        var snapshot = PlayerSnapshot.sample
+        snapshot.separatedRanges = [0..<40, 120..<160]
+        snapshot.positionSeconds = 130
+        let layout = try #require(MixerLayout(size: .typical, snapshot: snapshot))
+        let frame = render(snapshot)
+        let row = layout.timelineBar.y
+        for seconds in [10.0, 30, 125, 155] {
+            #expect(frame[layout.timelineColumn(seconds: seconds), row].role == .timelineSeparated)
+        }
+        for seconds in [50.0, 80, 110, 170, 199] {
+            #expect(frame[layout.timelineColumn(seconds: seconds), row].role == .timelinePending)
+        }
+        // The lead is what is separated from the playhead to the end of its range.
+        #expect(frame.line(1).contains("30.0 s ahead"))
+    }
+
     @Test func loopMarkersAreDrawnOnTheTimeline() throws {
         var snapshot = PlayerSnapshot.sample
         snapshot.loopStart = 20

@@ -59,7 +59,7 @@ extension PlayerSnapshot {
         mix.masterGainDB = -1.5
         return PlayerSnapshot(
             fileName: "Song Title.flac", durationSeconds: 200, modelName: "htdemucs", sampleRate: 44_100,
-            positionSeconds: 50, separatedSeconds: 100, separationFraction: 0.5, separationSpeed: 2.3,
+            positionSeconds: 50, separatedRanges: [0..<100], separationFraction: 0.5, separationSpeed: 2.3,
             isPlaying: true, mix: mix,
             meters: [
                 MeterReading(peakDB: -3, rmsDB: -12, heldPeakDB: -2),

@@ -11,15 +11,16 @@ public struct PlayerSnapshot: Sendable, Equatable {
     public var modelName: String
     public var sampleRate: Int
     public var positionSeconds: Double
-    /// How far separation has got: the playhead never passes this frontier.
-    public var separatedSeconds: Double
+    /// The separated parts of the track in seconds, ascending and disjoint: the playhead
+    /// plays only inside them, and separation may fill them in any order.
+    public var separatedRanges: [Range<Double>]
     /// Separation progress, 0…1.
     public var separationFraction: Double
     /// Separation speed as a multiple of real time (above 1 it stays ahead).
     public var separationSpeed: Double
     public var isSeparationDone: Bool
     public var isPlaying: Bool
-    /// The playhead is waiting at the separated frontier.
+    /// The playhead is waiting at the end of a separated range for the next part.
     public var isBuffering: Bool
     public var loopStart: Double?
     public var loopEnd: Double?
@@ -42,7 +43,7 @@ public struct PlayerSnapshot: Sendable, Equatable {
 
     public init(
         fileName: String = "", durationSeconds: Double = 0, modelName: String = "",
-        sampleRate: Int = 44_100, positionSeconds: Double = 0, separatedSeconds: Double = 0,
+        sampleRate: Int = 44_100, positionSeconds: Double = 0, separatedRanges: [Range<Double>] = [],
         separationFraction: Double = 0, separationSpeed: Double = 0,
         isSeparationDone: Bool = false, isPlaying: Bool = false, isBuffering: Bool = false,
         loopStart: Double? = nil, loopEnd: Double? = nil, stretch: StretchSettings = .original, mix: MixState,
@@ -55,7 +56,7 @@ public struct PlayerSnapshot: Sendable, Equatable {
         self.modelName = modelName
         self.sampleRate = sampleRate
         self.positionSeconds = positionSeconds
-        self.separatedSeconds = separatedSeconds
+        self.separatedRanges = separatedRanges
         self.separationFraction = separationFraction
         self.separationSpeed = separationSpeed
         self.isSeparationDone = isSeparationDone
@@ -76,6 +77,11 @@ public struct PlayerSnapshot: Sendable, Equatable {
 
     /// The index of the master strip.
     public var masterStrip: Int { mix.strips.count }
+
+    /// Seconds separated from the playhead on, before the next part not separated yet.
+    var separatedAheadSeconds: Double {
+        separatedRanges.first { $0.contains(positionSeconds) }.map { $0.upperBound - positionSeconds } ?? 0
+    }
 
     /// The meter for strip `index` (master included), silent when none was published.
     func meter(_ index: Int) -> MeterReading {

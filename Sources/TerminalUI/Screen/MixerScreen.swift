@@ -76,8 +76,7 @@ struct MixerScreen {
             facts.append(String(format: "%.1f", snapshot.separationSpeed) + "\(glyphs.times) real time")
         }
         if !snapshot.isSeparationDone {
-            let ahead = snapshot.separatedSeconds - snapshot.positionSeconds
-            facts.append(String(format: "%.1f s ahead", max(0, ahead)))
+            facts.append(String(format: "%.1f s ahead", snapshot.separatedAheadSeconds))
         }
         buffer.put(" " + facts.joined(separator: "  "), x: x, y: 1, role: .normal)
     }
@@ -92,8 +91,13 @@ struct MixerScreen {
         buffer.put(duration, x: layout.timelineBar.maxX + 1, y: 2, role: .normal)
 
         let bar = layout.timelineBar
+        // A cell covers half a cell's time either side of its own and shows separated
+        // when any of that is.
+        let halfCell = snapshot.durationSeconds / Double(max(1, bar.width - 1)) / 2
         for x in bar.x..<bar.maxX {
-            let isSeparated = snapshot.isSeparationDone || layout.timelineSeconds(column: x) <= snapshot.separatedSeconds
+            let seconds = layout.timelineSeconds(column: x)
+            let isSeparated = snapshot.isSeparationDone
+                || snapshot.separatedRanges.contains { $0.overlaps(seconds - halfCell..<seconds + halfCell) }
             buffer.put(isSeparated ? glyphs.timelineDone : glyphs.timelinePending, x: x, y: 2,
                        role: isSeparated ? .timelineSeparated : .timelinePending)
         }
