@@ -10,25 +10,66 @@ public struct DecodedAudio: Sendable {
     public var warnings: [String]
 }
 
+/// What a streaming decode learned by its end: the shape of the blocks it delivered and
+/// what the file itself held.
+public struct DecodeSummary: Sendable, Equatable {
+    /// The rate of every block.
+    public var sampleRate: Int
+    /// The file's own channel count, so a mono song can be written back as mono.
+    public var sourceChannelCount: Int
+    /// Frames delivered, all blocks together.
+    public var frameCount: Int
+    /// Things repaired or dropped while decoding, one sentence each, naming the file.
+    public var warnings: [String]
+}
+
 /// Reading and writing audio files through libsndfile.
 public enum AudioFile {
     /// Frames per libsndfile read or write call.
     static let blockFrames = 65_536
 
     /// Decodes any file libsndfile reads (WAV, AIFF, FLAC, Ogg Vorbis, Opus, MP3, …)
-    /// to Float32 stereo at the file's sample rate (`sf_open_fd`, `sf_readf_float`).
-    /// Regular files and pipes are read; devices, directories and sockets are refused
-    /// before they are opened (`/dev/zero` would never end).
-    ///
-    /// The header's frame count is never trusted: the file is read in blocks
-    /// until libsndfile reports the end. Non-finite samples become 0 with a warning.
-    /// What libsndfile does not recognise goes to FFmpeg (``readThroughFFmpeg(_:unrecognised:)``).
+    /// to Float32 stereo at the file's sample rate, whole: ``decode(_:consume:)`` with
+    /// every block collected.
     public static func read(_ path: String) throws(AudioIOError) -> DecodedAudio {
+        var collected = AudioBuffer(sampleRate: 0, channels: [])
+        let summary = try decodeKept(path) { block in collected.append(block) }
+        let audio = AudioBuffer(sampleRate: summary.sampleRate, channels: collected.channels)
+        return DecodedAudio(
+            audio: audio.remixed(toChannelCount: 2), sourceChannelCount: summary.sourceChannelCount,
+            warnings: summary.warnings)
+    }
+
+    /// Decodes `path` block by block, so that a file of any length streams: each block
+    /// reaches `consume` as Float32 stereo at the file's sample rate (mono duplicated,
+    /// channels beyond the second dropped, non-finite samples as 0), in file order.
+    ///
+    /// libsndfile reads what it recognises (`sf_open_fd`, `sf_readf_float` in blocks of
+    /// ``blockFrames``); the rest goes to FFmpeg (one block per decoded frame). Regular
+    /// files and pipes are read; devices, directories and sockets are refused before
+    /// they are opened (`/dev/zero` would never end). The header's frame count is never
+    /// trusted: the file is read until the decoder reports the end. An error thrown by
+    /// `consume` stops decoding and is rethrown.
+    ///
+    /// - Returns: the stream's rate, the file's own channel count, the frames decoded
+    ///   and the warnings (repairs, an early end), known only at the end.
+    @discardableResult
+    public static func decode(
+        _ path: String, consume: (AudioBuffer) throws(AudioIOError) -> Void
+    ) throws(AudioIOError) -> DecodeSummary {
+        try decodeKept(path) { block throws(AudioIOError) in try consume(block.remixed(toChannelCount: 2)) }
+    }
+
+    /// ``decode(_:consume:)`` with blocks of the first one or two channels as the file
+    /// holds them, not yet made stereo (a mono file's channel is shared, not copied).
+    static func decodeKept(
+        _ path: String, consume: (AudioBuffer) throws(AudioIOError) -> Void
+    ) throws(AudioIOError) -> DecodeSummary {
         let file: SoundFile
         do {
             file = try SoundFile(readingFrom: path)
         } catch where sndfileDidNotRecognise(error) {
-            return try readThroughFFmpeg(path, unrecognised: error)
+            return try decodeThroughFFmpeg(path, unrecognised: error, consume: consume)
         }
         let channelCount = Int(file.info.channels)
         let sampleRate = Int(file.info.samplerate)
@@ -40,31 +81,32 @@ public enum AudioFile {
         }
 
         let kept = min(channelCount, 2)
-        var channels = [[Float]](repeating: [], count: kept)
         var nonFinite = 0
+        var decoded = 0
         let interleaved = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channelCount)
         defer { interleaved.deallocate() }
-        let planar = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames)
-        defer { planar.deallocate() }
         while true {
             let frames = file.readFrames(into: interleaved, frames: blockFrames)
             if frames == 0 { break }
-            for c in 0..<kept {
-                for i in 0..<frames {
-                    let sample = interleaved[i * channelCount + c]
-                    if sample.isFinite {
-                        planar[i] = sample
-                    } else {
-                        planar[i] = 0
-                        nonFinite += 1
+            let channels = (0..<kept).map { c in
+                [Float](unsafeUninitializedCapacity: frames) { planar, count in
+                    for i in 0..<frames {
+                        let sample = interleaved[i * channelCount + c]
+                        if sample.isFinite {
+                            planar[i] = sample
+                        } else {
+                            planar[i] = 0
+                            nonFinite += 1
+                        }
                     }
+                    count = frames
                 }
-                channels[c].append(contentsOf: planar[0..<frames])
             }
+            decoded += frames
+            try consume(AudioBuffer(sampleRate: sampleRate, channels: channels))
         }
 
         var warnings: [String] = []
-        let decoded = channels[0].count
         if file.hasError {
             guard decoded > 0 else {
                 throw AudioIOError(path: path, reason: .decodeFailed(file.lastError))
@@ -83,9 +125,8 @@ public enum AudioFile {
         if channelCount > 2 {
             warnings.append("\(path): \(channelCount) channels; kept the first 2")
         }
-        let audio = AudioBuffer(sampleRate: sampleRate, channels: channels)
-        return DecodedAudio(
-            audio: audio.remixed(toChannelCount: 2), sourceChannelCount: channelCount, warnings: warnings)
+        return DecodeSummary(
+            sampleRate: sampleRate, sourceChannelCount: channelCount, frameCount: decoded, warnings: warnings)
     }
 
     /// Writes `audio` to `path` in `format`, atomically: a temporary file beside the
