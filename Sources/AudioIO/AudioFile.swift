@@ -133,7 +133,7 @@ public enum AudioFile {
     /// target receives everything (every `sf_writef_float` count is checked), is
     /// synced, and is renamed over the target. On failure the target is untouched.
     /// `path`'s extension must name `format`'s container, and an existing target must
-    /// be a regular file.
+    /// be a regular file. An ``AudioFileWriter`` given the whole buffer at once.
     ///
     /// Apply a ``ClipMode`` first; integer formats saturate whatever remains beyond ±1
     /// (`SFC_SET_CLIPPING`). Non-finite samples (NaN, infinity), which no encoder
@@ -155,69 +155,10 @@ public enum AudioFile {
         _ audio: AudioBuffer, to path: String, format: AudioFileFormat, capacity: Int64,
         isCancelled: () -> Bool = { false }
     ) throws(AudioIOError) -> Int {
-        let named = try AudioFileFormat.container(forPath: path)
-        guard named == format.container else {
-            throw AudioIOError(path: path, reason: .extensionMismatch(extension: named.rawValue, chosen: format.container))
-        }
-        var info = SF_INFO()
-        info.samplerate = Int32(clamping: audio.sampleRate)
-        info.channels = Int32(clamping: audio.channelCount)
-        info.format = format.sndfileFormat
-        guard SoundFile.canWrite(info) else {
-            let what = format == .mp3
-                ? "\(SoundFile.version) cannot write MP3 (needs libsndfile 1.1 or later built with MPEG support)"
-                : "cannot write \(format.displayName) at \(audio.sampleRate) Hz "
-                    + "with \(audio.channelCount) channels"
-            throw AudioIOError(path: path, reason: .unwritableFormat(what))
-        }
-
-        var nonFinite = 0
-        try AtomicFile.write(to: path, capacity: capacity) { sink throws(AudioIOError) in
-            let file = try SoundFile(writingTo: sink, info: info, path: path)
-            if format.isInteger {
-                try file.setFlag(Int32(SFC_SET_CLIPPING), true, what: "clipping")
-            }
-            if format == .mp3 {
-                // The level first: changing the mode re-applies the stored level.
-                try file.setValue(Int32(SFC_SET_COMPRESSION_LEVEL), 0.0, what: "compression level 0")
-                try file.setValue(
-                    Int32(SFC_SET_BITRATE_MODE), Int32(SF_BITRATE_MODE_CONSTANT), what: "constant bit rate")
-            }
-            nonFinite = try writeFrames(of: audio, to: file, path: path, isCancelled: isCancelled)
-            try file.close()
-        }
-        return nonFinite
-    }
-
-    /// Interleaves block by block, non-finite samples as 0, and writes each block;
-    /// stops when `isCancelled`. Returns how many samples were non-finite.
-    private static func writeFrames(
-        of audio: AudioBuffer, to file: SoundFile, path: String, isCancelled: () -> Bool
-    ) throws(AudioIOError) -> Int {
-        let channelCount = audio.channelCount
-        let interleaved = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channelCount)
-        defer { interleaved.deallocate() }
-        var nonFinite = 0
-        var start = 0
-        while start < audio.frameCount {
-            if isCancelled() { throw AudioIOError(path: path, reason: .cancelled) }
-            let frames = min(blockFrames, audio.frameCount - start)
-            for (c, channel) in audio.channels.enumerated() {
-                channel.withUnsafeBufferPointer { samples in
-                    for i in 0..<frames {
-                        let sample = samples[start + i]
-                        if sample.isFinite {
-                            interleaved[i * channelCount + c] = sample
-                        } else {
-                            interleaved[i * channelCount + c] = 0
-                            nonFinite += 1
-                        }
-                    }
-                }
-            }
-            try file.writeFrames(UnsafeBufferPointer(interleaved), frames: frames)
-            start += frames
-        }
-        return nonFinite
+        let writer = try AudioFileWriter(
+            path: path, format: format, sampleRate: audio.sampleRate, channelCount: audio.channelCount,
+            capacity: capacity)
+        try writer.append(audio, isCancelled: isCancelled)
+        return try writer.commit()
     }
 }
