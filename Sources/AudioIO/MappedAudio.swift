@@ -58,6 +58,8 @@ extension AudioFile {
     /// (``Resampler``) and keeps the result in unnamed temporary files in `directory`,
     /// ending as one planar mapping: the track is never whole in anonymous memory.
     /// The samples equal `Resampler.resample(AudioFile.read(path).audio, to: sampleRate)`.
+    /// Disk use peaks at twice the result's size, while the spilled channels are copied
+    /// into the final mapping.
     public static func readMapped(
         _ path: String, sampleRate: Int, temporaryIn directory: String = temporaryDirectory
     ) throws(AudioIOError) -> MappedAudio {
