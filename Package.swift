@@ -74,7 +74,7 @@ let package = Package(
         // Audio decode/encode (libsndfile, FFmpeg for everything else and NI Stems) and resampling (libsoxr).
         .target(
             name: "AudioIO",
-            dependencies: ["AtomicFiles", "CSndfile", "CSoxr", "CFFmpeg"]),
+            dependencies: ["AtomicFiles", "MappedStorage", "CSndfile", "CSoxr", "CFFmpeg"]),
 
         // The bundled demo model and demo song (Weights/).
         .target(

@@ -17,32 +17,46 @@ enum AtomicFile {
         to path: String, capacity: Int64,
         _ body: (FileSink) throws(AudioIOError) -> Void
     ) throws(AudioIOError) {
-        let staged: StagedWrite
+        let output = try AtomicOutput(path: path, capacity: capacity)
+        do {
+            try body(output.sink)
+        } catch {
+            throw output.abandon(error)
+        }
+        try output.commit()
+    }
+}
+
+/// One atomic replacement in progress, for writers that fill it over several calls:
+/// a ``FileSink`` over the staged temporary file, then ``commit()`` or ``abandon(_:)``.
+/// Uncommitted, the temporary file is removed on deinit.
+final class AtomicOutput {
+    let path: String
+    let sink: FileSink
+    private let staged: StagedWrite
+
+    /// Creates the temporary file beside `path`; `capacity` stands in for the free space.
+    init(path: String, capacity: Int64) throws(AudioIOError) {
         do {
             staged = try StagedWrite(destination: path, permissions: 0o666)
         } catch {
-            throw writeFailed(path, error)
+            throw Self.writeFailed(path, error)
         }
-        let sink = FileSink(fd: staged.descriptor, capacity: capacity)
+        self.path = path
+        sink = FileSink(fd: staged.descriptor, capacity: capacity)
+    }
+
+    /// Checks the sink, renames the temporary file over `path` and syncs the directory.
+    func commit() throws(AudioIOError) {
         do throws(AudioIOError) {
-            try body(sink)
-            if let failure = sink.failure { throw systemError(path, failure) }
+            if let failure = sink.failure { throw Self.systemError(path, failure) }
             do {
                 try staged.commit()
             } catch {
-                throw writeFailed(path, error)
+                throw Self.writeFailed(path, error)
             }
         } catch {
-            // A failed system call underneath libsndfile is the cause worth naming.
-            var error = error
-            if let failure = sink.failure, case .writeFailed = error.reason {
-                error = systemError(path, failure)
-            }
-            if let removal = staged.discard(), case .writeFailed(let message) = error.reason {
-                error.reason = .writeFailed(
-                    "\(message); the temporary file \(staged.temporaryPath) could not be removed: \(removal.reason)")
-            }
-            throw error
+            throw abandon(error)
         }
         do {
             try staged.syncDirectory()
@@ -50,6 +64,24 @@ enum AtomicFile {
             throw AudioIOError(path: path, reason: .notDurable(error.reason))
         }
     }
+
+    /// Removes the temporary file after `error` and returns the error to report: a
+    /// failed system call underneath libsndfile is the cause worth naming, and a
+    /// temporary file that could not be removed is named too.
+    func abandon(_ error: AudioIOError) -> AudioIOError {
+        var error = error
+        if let failure = sink.failure, case .writeFailed = error.reason {
+            error = Self.systemError(path, failure)
+        }
+        if let removal = staged.discard(), case .writeFailed(let message) = error.reason {
+            error.reason = .writeFailed(
+                "\(message); the temporary file \(staged.temporaryPath) could not be removed: \(removal.reason)")
+        }
+        return error
+    }
+
+    /// Removes the temporary file; the target stays as it was.
+    func discard() { staged.discard() }
 
     /// A failed write inside libsndfile, named by its `errno` alone.
     private static func systemError(_ path: String, _ code: Int32) -> AudioIOError {

@@ -45,4 +45,14 @@ public struct AudioBuffer: Sendable, Equatable {
         precondition(count < channelCount, "cannot make \(count) channels from \(channelCount)")
         return AudioBuffer(sampleRate: sampleRate, channels: Array(channels.prefix(count)))
     }
+
+    /// Appends `block`'s frames; an empty buffer takes `block`'s channels as they are.
+    mutating func append(_ block: AudioBuffer) {
+        guard !channels.isEmpty else {
+            channels = block.channels
+            return
+        }
+        precondition(block.channelCount == channelCount, "appending \(block.channelCount) channels to \(channelCount)")
+        for c in channels.indices { channels[c] += block.channels[c] }
+    }
 }

@@ -2,10 +2,12 @@ import CSndfile
 
 extension AudioFile {
     /// Decodes through FFmpeg what libsndfile does not recognise (AAC and ALAC in MP4,
-    /// WebM/Matroska, WMA, the sound of a video, …): the stream FFmpeg would play, to
-    /// Float32 stereo at the stream's rate, checked and repaired as ``read(_:)`` does.
+    /// WebM/Matroska, WMA, the sound of a video, …): the stream FFmpeg would play, block
+    /// by block at the stream's rate, checked and repaired as ``decode(_:consume:)`` does.
     /// A file FFmpeg cannot open either fails with libsndfile's error, `unrecognised`, as before.
-    static func readThroughFFmpeg(_ path: String, unrecognised: AudioIOError) throws(AudioIOError) -> DecodedAudio {
+    static func decodeThroughFFmpeg(
+        _ path: String, unrecognised: AudioIOError, consume: (AudioBuffer) throws(AudioIOError) -> Void
+    ) throws(AudioIOError) -> DecodeSummary {
         let input: MediaInput
         do {
             input = try MediaInput(path: path)
@@ -13,14 +15,11 @@ extension AudioFile {
             throw unrecognised
         }
         let stream = try input.bestAudioStream()
-        let decoded = try input.decodeChecked([stream])[0]
-        var warnings = decoded.warnings
-        if decoded.sourceChannelCount > 2 {
-            warnings.append("\(path): \(decoded.sourceChannelCount) channels; kept the first 2")
+        var summary = try input.decodeChecked([stream]) { _, block throws(AudioIOError) in try consume(block) }[0]
+        if summary.sourceChannelCount > 2 {
+            summary.warnings.append("\(path): \(summary.sourceChannelCount) channels; kept the first 2")
         }
-        return DecodedAudio(
-            audio: decoded.audio.remixed(toChannelCount: 2), sourceChannelCount: decoded.sourceChannelCount,
-            warnings: warnings)
+        return summary
     }
 
     /// Whether `error` is `sf_open` refusing a format it does not know, as opposed to a
@@ -32,11 +31,25 @@ extension AudioFile {
 }
 
 extension MediaInput {
-    /// Decodes `streams` whole, each to at most its first two channels, with the checks
-    /// every decoded file gets: channel count and rate within ``AudioLimits``, at least
-    /// one frame, non-finite samples zeroed, and a warning for skipped packets, an early
-    /// end or a stream shorter than its container declares.
+    /// Decodes `streams` whole: ``decodeChecked(_:consume:)`` with every block collected.
     func decodeChecked(_ streams: [Int]) throws(AudioIOError) -> [DecodedAudio] {
+        var collected = [AudioBuffer](repeating: AudioBuffer(sampleRate: 0, channels: []), count: streams.count)
+        let summaries = try decodeChecked(streams) { slot, block in collected[slot].append(block) }
+        return zip(summaries, collected).map { summary, audio in
+            DecodedAudio(
+                audio: AudioBuffer(sampleRate: summary.sampleRate, channels: audio.channels),
+                sourceChannelCount: summary.sourceChannelCount, warnings: summary.warnings)
+        }
+    }
+
+    /// Decodes `streams` in one pass, each block of each stream to `consume` (its position
+    /// in `streams`, at most its first two channels), with the checks every decoded file
+    /// gets: channel count and rate within ``AudioLimits``, at least one frame,
+    /// non-finite samples zeroed, and a warning for skipped packets, an early end or a
+    /// stream shorter than its container declares.
+    func decodeChecked(
+        _ streams: [Int], consume: (Int, AudioBuffer) throws(AudioIOError) -> Void
+    ) throws(AudioIOError) -> [DecodeSummary] {
         for index in streams {
             let (rate, channels) = shape(of: index)
             guard (1...AudioLimits.maxChannels).contains(channels) else {
@@ -44,28 +57,32 @@ extension MediaInput {
             }
             guard AudioLimits.sampleRates.contains(rate) else { throw AudioIOError(path: path, reason: .sampleRate(rate)) }
         }
-        var channels = [[[Float]]](repeating: [], count: streams.count)
+        var started = [Bool](repeating: false, count: streams.count)
+        var decoded = [Int](repeating: 0, count: streams.count)
         var nonFinite = [Int](repeating: 0, count: streams.count)
         var sourceChannels = streams.map { shape(of: $0).channelCount }
-        let report = try decode(streams) { slot, block in
-            if channels[slot].isEmpty {
+        let report = try decode(streams) { slot, rate, block throws(AudioIOError) in
+            if !started[slot] {
+                started[slot] = true
                 sourceChannels[slot] = block.count
-                channels[slot] = Array(repeating: [], count: min(block.count, 2))
             }
-            for c in channels[slot].indices {
-                for sample in block[c] {
-                    if sample.isFinite {
-                        channels[slot][c].append(sample)
-                    } else {
-                        channels[slot][c].append(0)
+            let frames = block.first?.count ?? 0
+            guard frames > 0 else { return }
+            let channels = block.prefix(2).map { samples in
+                samples.map { sample in
+                    guard sample.isFinite else {
                         nonFinite[slot] += 1
+                        return Float(0)
                     }
+                    return sample
                 }
             }
+            decoded[slot] += frames
+            try consume(slot, AudioBuffer(sampleRate: rate, channels: channels))
         }
-        var results: [DecodedAudio] = []
+        var results: [DecodeSummary] = []
         for (slot, index) in streams.enumerated() {
-            let frames = channels[slot].first?.count ?? 0
+            let frames = decoded[slot]
             guard frames > 0 else {
                 if let error = report.readError { throw AudioIOError(path: path, reason: .mediaDecodeFailed(error)) }
                 if report.skippedPackets[slot] > 0 {
@@ -90,9 +107,8 @@ extension MediaInput {
                 warnings.append("\(path): replaced \(nonFinite[slot]) non-finite samples (NaN or infinity) with 0")
             }
             results.append(
-                DecodedAudio(
-                    audio: AudioBuffer(sampleRate: rate, channels: channels[slot]),
-                    sourceChannelCount: sourceChannels[slot], warnings: warnings))
+                DecodeSummary(
+                    sampleRate: rate, sourceChannelCount: sourceChannels[slot], frameCount: frames, warnings: warnings))
         }
         return results
     }

@@ -10,25 +10,66 @@ public struct DecodedAudio: Sendable {
     public var warnings: [String]
 }
 
+/// What a streaming decode learned by its end: the shape of the blocks it delivered and
+/// what the file itself held.
+public struct DecodeSummary: Sendable, Equatable {
+    /// The rate of every block.
+    public var sampleRate: Int
+    /// The file's own channel count, so a mono song can be written back as mono.
+    public var sourceChannelCount: Int
+    /// Frames delivered, all blocks together.
+    public var frameCount: Int
+    /// Things repaired or dropped while decoding, one sentence each, naming the file.
+    public var warnings: [String]
+}
+
 /// Reading and writing audio files through libsndfile.
 public enum AudioFile {
     /// Frames per libsndfile read or write call.
     static let blockFrames = 65_536
 
     /// Decodes any file libsndfile reads (WAV, AIFF, FLAC, Ogg Vorbis, Opus, MP3, …)
-    /// to Float32 stereo at the file's sample rate (`sf_open_fd`, `sf_readf_float`).
-    /// Regular files and pipes are read; devices, directories and sockets are refused
-    /// before they are opened (`/dev/zero` would never end).
-    ///
-    /// The header's frame count is never trusted: the file is read in blocks
-    /// until libsndfile reports the end. Non-finite samples become 0 with a warning.
-    /// What libsndfile does not recognise goes to FFmpeg (``readThroughFFmpeg(_:unrecognised:)``).
+    /// to Float32 stereo at the file's sample rate, whole: ``decode(_:consume:)`` with
+    /// every block collected.
     public static func read(_ path: String) throws(AudioIOError) -> DecodedAudio {
+        var collected = AudioBuffer(sampleRate: 0, channels: [])
+        let summary = try decodeKept(path) { block in collected.append(block) }
+        let audio = AudioBuffer(sampleRate: summary.sampleRate, channels: collected.channels)
+        return DecodedAudio(
+            audio: audio.remixed(toChannelCount: 2), sourceChannelCount: summary.sourceChannelCount,
+            warnings: summary.warnings)
+    }
+
+    /// Decodes `path` block by block, so that a file of any length streams: each block
+    /// reaches `consume` as Float32 stereo at the file's sample rate (mono duplicated,
+    /// channels beyond the second dropped, non-finite samples as 0), in file order.
+    ///
+    /// libsndfile reads what it recognises (`sf_open_fd`, `sf_readf_float` in blocks of
+    /// ``blockFrames``); the rest goes to FFmpeg (one block per decoded frame). Regular
+    /// files and pipes are read; devices, directories and sockets are refused before
+    /// they are opened (`/dev/zero` would never end). The header's frame count is never
+    /// trusted: the file is read until the decoder reports the end. An error thrown by
+    /// `consume` stops decoding and is rethrown.
+    ///
+    /// - Returns: the stream's rate, the file's own channel count, the frames decoded
+    ///   and the warnings (repairs, an early end), known only at the end.
+    @discardableResult
+    public static func decode(
+        _ path: String, consume: (AudioBuffer) throws(AudioIOError) -> Void
+    ) throws(AudioIOError) -> DecodeSummary {
+        try decodeKept(path) { block throws(AudioIOError) in try consume(block.remixed(toChannelCount: 2)) }
+    }
+
+    /// ``decode(_:consume:)`` with blocks of the first one or two channels as the file
+    /// holds them, not yet made stereo (a mono file's channel is shared, not copied).
+    static func decodeKept(
+        _ path: String, consume: (AudioBuffer) throws(AudioIOError) -> Void
+    ) throws(AudioIOError) -> DecodeSummary {
         let file: SoundFile
         do {
             file = try SoundFile(readingFrom: path)
         } catch where sndfileDidNotRecognise(error) {
-            return try readThroughFFmpeg(path, unrecognised: error)
+            return try decodeThroughFFmpeg(path, unrecognised: error, consume: consume)
         }
         let channelCount = Int(file.info.channels)
         let sampleRate = Int(file.info.samplerate)
@@ -40,31 +81,32 @@ public enum AudioFile {
         }
 
         let kept = min(channelCount, 2)
-        var channels = [[Float]](repeating: [], count: kept)
         var nonFinite = 0
+        var decoded = 0
         let interleaved = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channelCount)
         defer { interleaved.deallocate() }
-        let planar = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames)
-        defer { planar.deallocate() }
         while true {
             let frames = file.readFrames(into: interleaved, frames: blockFrames)
             if frames == 0 { break }
-            for c in 0..<kept {
-                for i in 0..<frames {
-                    let sample = interleaved[i * channelCount + c]
-                    if sample.isFinite {
-                        planar[i] = sample
-                    } else {
-                        planar[i] = 0
-                        nonFinite += 1
+            let channels = (0..<kept).map { c in
+                [Float](unsafeUninitializedCapacity: frames) { planar, count in
+                    for i in 0..<frames {
+                        let sample = interleaved[i * channelCount + c]
+                        if sample.isFinite {
+                            planar[i] = sample
+                        } else {
+                            planar[i] = 0
+                            nonFinite += 1
+                        }
                     }
+                    count = frames
                 }
-                channels[c].append(contentsOf: planar[0..<frames])
             }
+            decoded += frames
+            try consume(AudioBuffer(sampleRate: sampleRate, channels: channels))
         }
 
         var warnings: [String] = []
-        let decoded = channels[0].count
         if file.hasError {
             guard decoded > 0 else {
                 throw AudioIOError(path: path, reason: .decodeFailed(file.lastError))
@@ -83,16 +125,15 @@ public enum AudioFile {
         if channelCount > 2 {
             warnings.append("\(path): \(channelCount) channels; kept the first 2")
         }
-        let audio = AudioBuffer(sampleRate: sampleRate, channels: channels)
-        return DecodedAudio(
-            audio: audio.remixed(toChannelCount: 2), sourceChannelCount: channelCount, warnings: warnings)
+        return DecodeSummary(
+            sampleRate: sampleRate, sourceChannelCount: channelCount, frameCount: decoded, warnings: warnings)
     }
 
     /// Writes `audio` to `path` in `format`, atomically: a temporary file beside the
     /// target receives everything (every `sf_writef_float` count is checked), is
     /// synced, and is renamed over the target. On failure the target is untouched.
     /// `path`'s extension must name `format`'s container, and an existing target must
-    /// be a regular file.
+    /// be a regular file. An ``AudioFileWriter`` given the whole buffer at once.
     ///
     /// Apply a ``ClipMode`` first; integer formats saturate whatever remains beyond ±1
     /// (`SFC_SET_CLIPPING`). Non-finite samples (NaN, infinity), which no encoder
@@ -114,69 +155,10 @@ public enum AudioFile {
         _ audio: AudioBuffer, to path: String, format: AudioFileFormat, capacity: Int64,
         isCancelled: () -> Bool = { false }
     ) throws(AudioIOError) -> Int {
-        let named = try AudioFileFormat.container(forPath: path)
-        guard named == format.container else {
-            throw AudioIOError(path: path, reason: .extensionMismatch(extension: named.rawValue, chosen: format.container))
-        }
-        var info = SF_INFO()
-        info.samplerate = Int32(clamping: audio.sampleRate)
-        info.channels = Int32(clamping: audio.channelCount)
-        info.format = format.sndfileFormat
-        guard SoundFile.canWrite(info) else {
-            let what = format == .mp3
-                ? "\(SoundFile.version) cannot write MP3 (needs libsndfile 1.1 or later built with MPEG support)"
-                : "cannot write \(format.displayName) at \(audio.sampleRate) Hz "
-                    + "with \(audio.channelCount) channels"
-            throw AudioIOError(path: path, reason: .unwritableFormat(what))
-        }
-
-        var nonFinite = 0
-        try AtomicFile.write(to: path, capacity: capacity) { sink throws(AudioIOError) in
-            let file = try SoundFile(writingTo: sink, info: info, path: path)
-            if format.isInteger {
-                try file.setFlag(Int32(SFC_SET_CLIPPING), true, what: "clipping")
-            }
-            if format == .mp3 {
-                // The level first: changing the mode re-applies the stored level.
-                try file.setValue(Int32(SFC_SET_COMPRESSION_LEVEL), 0.0, what: "compression level 0")
-                try file.setValue(
-                    Int32(SFC_SET_BITRATE_MODE), Int32(SF_BITRATE_MODE_CONSTANT), what: "constant bit rate")
-            }
-            nonFinite = try writeFrames(of: audio, to: file, path: path, isCancelled: isCancelled)
-            try file.close()
-        }
-        return nonFinite
-    }
-
-    /// Interleaves block by block, non-finite samples as 0, and writes each block;
-    /// stops when `isCancelled`. Returns how many samples were non-finite.
-    private static func writeFrames(
-        of audio: AudioBuffer, to file: SoundFile, path: String, isCancelled: () -> Bool
-    ) throws(AudioIOError) -> Int {
-        let channelCount = audio.channelCount
-        let interleaved = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channelCount)
-        defer { interleaved.deallocate() }
-        var nonFinite = 0
-        var start = 0
-        while start < audio.frameCount {
-            if isCancelled() { throw AudioIOError(path: path, reason: .cancelled) }
-            let frames = min(blockFrames, audio.frameCount - start)
-            for (c, channel) in audio.channels.enumerated() {
-                channel.withUnsafeBufferPointer { samples in
-                    for i in 0..<frames {
-                        let sample = samples[start + i]
-                        if sample.isFinite {
-                            interleaved[i * channelCount + c] = sample
-                        } else {
-                            interleaved[i * channelCount + c] = 0
-                            nonFinite += 1
-                        }
-                    }
-                }
-            }
-            try file.writeFrames(UnsafeBufferPointer(interleaved), frames: frames)
-            start += frames
-        }
-        return nonFinite
+        let writer = try AudioFileWriter(
+            path: path, format: format, sampleRate: audio.sampleRate, channelCount: audio.channelCount,
+            capacity: capacity)
+        try writer.append(audio, isCancelled: isCancelled)
+        return try writer.commit()
     }
 }

@@ -126,21 +126,19 @@ public enum ClipMode: String, Sendable, CaseIterable {
 
     /// Applies the mode to stems that belong together; `rescale` computes one gain
     /// from the peak of all of them, so their sum still equals the rescaled mix.
+    /// The same as ``gain(forPeak:)`` of the largest ``peak(of:)``, then
+    /// ``apply(_:gain:)`` on each buffer.
     public func apply(to buffers: [AudioBuffer]) -> [AudioBuffer] {
-        switch self {
-        case .none:
-            return buffers
-        case .rescale:
-            let peak = buffers.map(Self.peak).max() ?? 0
-            let gain = 1 / max(1.01 * peak, 1)
-            guard gain < 1 else { return buffers }
-            return buffers.map { Self.map($0) { $0 * gain } }
-        case .clamp:
-            return buffers.map { Self.map($0) { min(max($0, -1), 1) } }
-        }
+        // Only rescale needs the peak.
+        let peak = self == .rescale ? buffers.map(Self.peak).max() ?? 0 : 0
+        let gain = gain(forPeak: peak)
+        return buffers.map { apply($0, gain: gain) }
     }
 
-    private static func peak(of buffer: AudioBuffer) -> Float {
+    /// The largest absolute sample of `buffer` (0 for silence; NaN is passed over).
+    /// A streaming writer takes the largest over every block of every stem as the peak
+    /// for ``gain(forPeak:)``: the order of the blocks does not change it.
+    public static func peak(of buffer: AudioBuffer) -> Float {
         var peak: Float = 0
         for channel in buffer.channels {
             channel.withUnsafeBufferPointer { samples in
@@ -148,6 +146,26 @@ public enum ClipMode: String, Sendable, CaseIterable {
             }
         }
         return peak
+    }
+
+    /// The one gain `rescale` applies to stems whose joint peak is `peak`: enough that
+    /// none clips, with 1% headroom, and never above 1. 1 for the other modes.
+    public func gain(forPeak peak: Float) -> Float {
+        self == .rescale ? 1 / max(1.01 * peak, 1) : 1
+    }
+
+    /// Applies the mode to one block with the gain found beforehand (``gain(forPeak:)``),
+    /// so that a track written block by block comes out as ``apply(to:)`` would make it.
+    public func apply(_ block: AudioBuffer, gain: Float) -> AudioBuffer {
+        switch self {
+        case .none:
+            return block
+        case .rescale:
+            guard gain < 1 else { return block }
+            return Self.map(block) { $0 * gain }
+        case .clamp:
+            return Self.map(block) { min(max($0, -1), 1) }
+        }
     }
 
     private static func map(_ buffer: AudioBuffer, _ transform: (Float) -> Float) -> AudioBuffer {

@@ -51,6 +51,9 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
         case mediaDecodeFailed(String)
         /// The file is not a usable NI Stems file; says what is missing.
         case notStems(String)
+        /// Decoded audio could not be kept in a temporary file (no space, no such
+        /// directory); carries the system's account.
+        case temporaryStorage(String)
     }
 
     /// The file concerned; nil for failures not tied to a file (resampling).
@@ -119,6 +122,8 @@ public struct AudioIOError: Error, Sendable, Equatable, CustomStringConvertible 
             text = "decoding failed (FFmpeg: \(message))"
         case .notStems(let message):
             text = "not an NI Stems file (\(message))"
+        case .temporaryStorage(let message):
+            text = "could not keep its decoded audio in a temporary file (\(message))"
         }
         guard let path else { return text }
         return "\(path): \(text)"

@@ -66,13 +66,14 @@ final class MediaInput {
     }
 
     /// Decodes `streams` in one pass over the file. Each stream's audio reaches `consume`
-    /// block by block (its position in `streams`, one Float32 buffer per channel), at the
-    /// stream's own rate and channel count as the first packet set them.
+    /// block by block (its position in `streams`, its rate, one Float32 buffer per channel),
+    /// at the stream's own rate and channel count as the first packet set them. An error
+    /// thrown by `consume` ends the pass and is rethrown.
     ///
     /// Packets the decoder rejects are skipped and counted; a read error ends the pass
     /// early and is reported, for the caller to judge against what was decoded.
     func decode(
-        _ streams: [Int], consume: (Int, [UnsafeBufferPointer<Float>]) -> Void
+        _ streams: [Int], consume: (Int, Int, [UnsafeBufferPointer<Float>]) throws(AudioIOError) -> Void
     ) throws(AudioIOError) -> DecodeReport {
         var decoders: [StreamDecoder] = []
         for index in streams { decoders.append(try StreamDecoder(stream(index), path: path)) }
@@ -89,10 +90,11 @@ final class MediaInput {
             }
             defer { av_packet_unref(packet) }
             guard let slot = slots[Int(packet.pointee.stream_index)] else { continue }
-            try decoders[slot].decode(packet) { consume(slot, $0) }
+            let decoder = decoders[slot]
+            try decoder.decode(packet) { block throws(AudioIOError) in try consume(slot, Int(decoder.outputRate), block) }
         }
         for (slot, decoder) in decoders.enumerated() {
-            try decoder.decode(nil) { consume(slot, $0) }
+            try decoder.decode(nil) { block throws(AudioIOError) in try consume(slot, Int(decoder.outputRate), block) }
             report.skippedPackets.append(decoder.skippedPackets)
             report.sampleRates.append(Int(decoder.outputRate))
         }
@@ -163,7 +165,7 @@ private final class StreamDecoder {
 
     /// Sends `packet` (nil: end of stream) and delivers every frame it completes.
     func decode(
-        _ packet: UnsafeMutablePointer<AVPacket>?, deliver: ([UnsafeBufferPointer<Float>]) -> Void
+        _ packet: UnsafeMutablePointer<AVPacket>?, deliver: ([UnsafeBufferPointer<Float>]) throws(AudioIOError) -> Void
     ) throws(AudioIOError) {
         if avcodec_send_packet(codec, packet) < 0 {
             skippedPackets += 1

@@ -108,7 +108,8 @@ public struct Resampler: ~Copyable {
     }
 
     /// Resamples a whole buffer to `rate` in blocks; returns it unchanged if the
-    /// rate already matches.
+    /// rate already matches. soxr's output does not depend on how its input is cut, so
+    /// a stream fed the same samples in blocks of any size gives exactly these.
     public static func resample(_ buffer: AudioBuffer, to rate: Int) throws(AudioIOError) -> AudioBuffer {
         if buffer.sampleRate == rate { return buffer }
         var resampler = try Resampler(from: buffer.sampleRate, to: rate, channelCount: buffer.channelCount)

@@ -69,3 +69,36 @@ struct ResamplerTests {
         }
     }
 }
+
+@Suite("Resampling in blocks")
+struct StreamingResamplerTests {
+    /// 70,000 frames of stereo noise, more than one of `resample`'s blocks.
+    static func noise(sampleRate: Int) -> AudioBuffer {
+        var generator = SystemRandomNumberGenerator()
+        return AudioBuffer(
+            sampleRate: sampleRate,
+            channels: (0..<2).map { _ in (0..<70_000).map { _ in Float.random(in: -0.9...0.9, using: &generator) } })
+    }
+
+    @Test(
+        "Blocks of any size give exactly resample's samples",
+        arguments: [(44_100, 48_000), (48_000, 44_100)], [1, 1000, 65_536, 100_000])
+    func blocksEqualWhole(rates: (Int, Int), blockFrames: Int) throws {
+        let input = Self.noise(sampleRate: rates.0)
+        let whole = try Resampler.resample(input, to: rates.1)
+
+        var resampler = try Resampler(from: rates.0, to: rates.1, channelCount: 2)
+        var streamed: [[Float]] = [[], []]
+        var start = 0
+        while start < input.frameCount {
+            let end = min(start + blockFrames, input.frameCount)
+            let out = try resampler.process(input.channels.map { $0[start..<end] })
+            for c in 0..<2 { streamed[c] += out[c] }
+            start = end
+        }
+        let tail = try resampler.finish()
+        for c in 0..<2 { streamed[c] += tail[c] }
+
+        #expect(streamed == whole.channels)
+    }
+}

@@ -33,6 +33,14 @@ func sine(
         })
 }
 
+/// `audio` cut into blocks of `frames` frames (the last shorter).
+func blocks(of audio: AudioBuffer, frames: Int) -> [AudioBuffer] {
+    stride(from: 0, to: audio.frameCount, by: frames).map { start in
+        let end = min(start + frames, audio.frameCount)
+        return AudioBuffer(sampleRate: audio.sampleRate, channels: audio.channels.map { Array($0[start..<end]) })
+    }
+}
+
 func rms(_ samples: some Collection<Float>) -> Float {
     (samples.reduce(0) { $0 + $1 * $1 } / Float(samples.count)).squareRoot()
 }
