@@ -103,7 +103,7 @@ struct Config: Decodable, Equatable {
                 SettingRange.overlap.problem("overlap", config.overlap),
                 SettingRange.seekStep.problem("seek_step", config.seekStep),
                 config.cacheMaxSize < smallestCacheSize
-                    ? "[cache] max_size must be at least \(smallestCacheSize) bytes (1M), not \(config.cacheMaxSize)" : nil,
+                    ? "[cache] max_size must be at least \(smallestCacheSize) bytes (1 MB), not \(config.cacheMaxSize)" : nil,
             ]
             if let problem = problems.compactMap({ $0 }).first {
                 throw Failure(message: "\(url.path): \(problem)", status: ExitStatus.usage)

@@ -25,12 +25,6 @@ extension StemCache.Lookup {
     }
 }
 
-/// Sets the last-use time of `url` to `seconds` after the epoch.
-private func setLastUse(_ url: URL, _ seconds: Int) {
-    var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
-    utimensat(AT_FDCWD, url.path, &times, 0)
-}
-
 @Suite("Stem cache")
 struct StemCacheTests {
     @Test func storedStemsLoadBackAbove100dBWithTheirFacts() throws {
