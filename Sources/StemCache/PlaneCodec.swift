@@ -47,7 +47,7 @@ enum PlaneCodec {
         let largest = min(Double(1 << maxMantissaBits - 1), (Double(Float.greatestFiniteMagnitude) * inverseStep).rounded(.down))
         let integers = samples.map { $0.isFinite ? Int64(min(max((Double($0) * inverseStep).rounded(), -largest), largest)) : 0 }
 
-        let magnitudes = (0...maxOrder).map { residualMagnitude(integers, order: $0) }
+        let magnitudes = residualMagnitudes(integers)
         let order = magnitudes.indices.min { magnitudes[$0] < magnitudes[$1] }!
         var residuals = [UInt32](repeating: 0, count: integers.count)
         forEachResidual(integers, order: order) { index, residual in
@@ -138,10 +138,24 @@ enum PlaneCodec {
         }
     }
 
-    private static func residualMagnitude(_ values: [Int64], order: Int) -> Int64 {
-        var sum: Int64 = 0
-        forEachResidual(values, order: order) { _, residual in sum += abs(residual) }
-        return sum
+    /// The sum of the residuals' magnitudes under each order, in one pass: the residual
+    /// of order k is the k-th difference, the same predictor as `prediction`.
+    private static func residualMagnitudes(_ values: [Int64]) -> [Int64] {
+        var sums = [Int64](repeating: 0, count: maxOrder + 1)
+        var previous: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)  // differences of order 0…3 at the last sample
+        for value in values {
+            let d1 = value - previous.0
+            let d2 = d1 - previous.1
+            let d3 = d2 - previous.2
+            let d4 = d3 - previous.3
+            sums[0] += abs(value)
+            sums[1] += abs(d1)
+            sums[2] += abs(d2)
+            sums[3] += abs(d3)
+            sums[4] += abs(d4)
+            previous = (value, d1, d2, d3)
+        }
+        return sums
     }
 
     // MARK: Rice codes
