@@ -1,8 +1,8 @@
 import AtomicFiles
 
-/// Why a cache operation failed. Reading never throws these for a bad entry (that is
-/// a miss, see `StemCache.Lookup`); they come from writing, clearing, decoding a
-/// damaged block and invalid input.
+/// Why a cache operation failed. A lookup never throws (a bad entry is a miss, see
+/// `StemCache.Lookup`); these come from writing, clearing, decoding a damaged block
+/// and invalid input.
 public enum StemCacheError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Stems whose shape does not fit their source names.
     case invalidStems(String)
