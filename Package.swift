@@ -91,7 +91,7 @@ let package = Package(
         // Separated stems cached on disk, keyed by audio and model.
         .target(
             name: "StemCache",
-            dependencies: ["AtomicFiles", "CHalfPrecision", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AtomicFiles", "CHalfPrecision", "MappedStorage", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Mixer rules, presets, gain smoothing, meters, offline remix rendering and
         // offline tempo and key change (Rubber Band).
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "DemixerCLITests", dependencies: ["Demucs", "AudioIO"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
-        .testTarget(name: "StemCacheTests", dependencies: ["StemCache"]),
+        .testTarget(name: "StemCacheTests", dependencies: ["StemCache", "MappedStorage"]),
         .testTarget(
             name: "DemixerCoreTests", dependencies: ["DemixerCore", "Demucs", "ModelFiles", "AudioIO", "Mixing", "Playback"],
             exclude: ["Fixtures"]),

@@ -1,4 +1,4 @@
-/// Separated stems as the cache keeps them: planar float samples per stem.
+/// Separated stems all in memory, planar float samples per stem, for `StemCache.store`.
 public struct CachedStems: Sendable, Equatable {
     /// Stem names, in the order of `stems`.
     public let sources: [String]

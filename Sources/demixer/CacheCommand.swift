@@ -13,27 +13,34 @@ struct CacheCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the cached songs, newest first, and writes that never finished.")
+            abstract: "List the cached songs (most recently used first), separations in progress or interrupted, and the use of the size cap.")
 
-        func run() {
-            let cache = StemCache(directory: Locations().stemsDirectory)
-            let entries = cache.list()
-            for entry in entries {
-                let size = ByteCountFormatter.string(fromByteCount: Int64(entry.size), countStyle: .file)
-                print("\(entry.key.hex.prefix(12))  \(formatDuration(entry.duration))  \(size)  \(entry.sources.joined(separator: ","))  \(entry.trackName)")
+        func run() throws {
+            try reportingFailures(list)
+        }
+
+        private func list() throws {
+            let cache = StemCache(directory: Locations().stemsDirectory, maxSize: try Config.load().cacheMaxSize)
+            let contents = cache.list()
+            func bytes(_ count: Int) -> String { ByteCountFormatter.string(fromByteCount: Int64(count), countStyle: .file) }
+            for entry in contents.entries {
+                print("\(entry.key.hex.prefix(12))  \(formatDuration(entry.duration))  \(bytes(entry.size))  \(entry.sources.joined(separator: ","))  \(entry.trackName)")
             }
-            let stale = cache.staleTemporaries()
-            for file in stale {
-                let size = ByteCountFormatter.string(fromByteCount: file.size, countStyle: .file)
-                print("unfinished  \(size)  \(file.path)  (left by an interrupted write; `demixer cache clear` removes it)")
+            for partial in contents.partials {
+                let state = partial.isBeingWritten ? "being separated" : "interrupted; resumes when the song is separated again"
+                print("\(partial.key.hex.prefix(12))  \(formatDuration(partial.duration))  \(bytes(partial.size))  \(Int(partial.finishedFraction * 100)) % separated (\(state))  \(partial.trackName)")
             }
-            print("\(entries.count) cached song\(entries.count == 1 ? "" : "s") in \(cache.directory.path)")
+            for file in cache.staleTemporaries() {
+                print("unfinished  \(bytes(Int(file.size)))  \(file.path)  (left by an interrupted write; `demixer cache clear` removes it)")
+            }
+            let songs = contents.entries.count
+            print("\(songs) cached song\(songs == 1 ? "" : "s"), \(contents.partials.count) partial, \(bytes(contents.usedSize)) of \(bytes(contents.maxSize)) ([cache] max_size) in \(cache.directory.path)")
         }
     }
 
     struct Clear: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete every cached song and what interrupted writes left behind.")
+            abstract: "Delete every cached song, interrupted separation and what interrupted writes left behind.")
 
         func run() throws {
             try reportingFailures {

@@ -1,61 +1,98 @@
 @testable import AtomicFiles
+import Crypto
 import Foundation
 import Testing
 @testable import StemCache
 
-/// A cache in a fresh temporary directory.
-private func makeCache() throws -> StemCache {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("StemCacheTests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return StemCache(directory: directory)
+/// Music-like stems of 10 000 frames: three blocks, the last one short.
+private func sampleStems() throws -> CachedStems { try musicLikeStems(frames: 10_000) }
+
+/// Replaces the bytes of the file at `url` with what `change` makes of them.
+private func alter(_ url: URL, _ change: (inout Data) -> Void) throws {
+    var bytes = try Data(contentsOf: url)
+    change(&bytes)
+    try bytes.write(to: url)
 }
 
-private func remove(_ cache: StemCache) { try? FileManager.default.removeItem(at: cache.directory) }
-
-private let audio: [[Float]] = [(0..<1000).map { sin(Float($0) * 0.01) }, (0..<1000).map { cos(Float($0) * 0.02) }]
-
-private func key(model: String = "htdemucs:955717e8-8726e21a.th", overlap: Double = 0.25, shifts: Int = 1) -> CacheKey {
-    CacheKey(audio: audio, sampleRate: 44100, model: model, overlap: overlap, shifts: shifts)
-}
-
-/// Four stems of 100 000 frames (more than one write chunk), each a distinct ramp.
-private func sampleStems() throws -> CachedStems {
-    func ramp(_ offset: Float) -> [Float] { (0..<100_000).map { offset + Float($0) * 1e-5 } }
-    let stems: [[[Float]]] = (0..<4).map { s in [ramp(Float(10 * s)), ramp(Float(10 * s + 1))] }
-    return try CachedStems(sources: ["drums", "bass", "other", "vocals"], sampleRate: 44100, trackName: "Song – ümlaut.flac", stems: stems)
-}
-
-private func names(in cache: StemCache) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: cache.directory.path)) ?? []).sorted()
+extension StemCache.Lookup {
+    /// "hit", "miss" or "discarded: <reason>", for comparisons.
+    var outcome: String {
+        switch self {
+        case .hit: "hit"
+        case .miss: "miss"
+        case .discarded(let reason): "discarded: \(reason)"
+        }
+    }
 }
 
 @Suite("Stem cache")
 struct StemCacheTests {
-    @Test func storedStemsLoadBackIdentically() throws {
+    @Test func storedStemsLoadBackAbove100dBWithTheirFacts() throws {
         let cache = try makeCache()
         defer { remove(cache) }
         let stems = try sampleStems()
 
         try cache.store(stems, for: key())
 
-        #expect(cache.load(key()) == .hit(stems))
+        let reader = try #require(cache.load(key()).reader)
+        #expect(reader.sources == stems.sources && reader.sampleRate == 44100 && reader.channelCount == 2)
+        #expect(reader.frameCount == 10_000 && reader.trackName == "Song – ümlaut.flac")
+        for (original, decoded) in zip(stems.stems.joined(), try decodeAll(reader).joined()) {
+            #expect(snr(original, decoded) >= 100)
+        }
         #expect(names(in: cache) == ["\(key().hex).stems"])
     }
 
     @Test func anUnknownKeyIsAPlainMiss() throws {
         let cache = try makeCache()
         defer { remove(cache) }
-        #expect(cache.load(key()) == .miss)
+        #expect(cache.load(key()).outcome == "miss")
     }
 
-    @Test func aFlippedBodyByteIsAMissAndTheEntryIsRemoved() throws {
+    @Test func anyRangeDecodesToTheSameSamplesAsTheWholeTrack() throws {
+        let cache = try makeCache()
+        defer { remove(cache) }
+        try cache.store(try sampleStems(), for: key())
+        let reader = try #require(cache.load(key()).reader)
+        let whole = try decodeAll(reader)
+        let planes = Array(whole.joined())
+        let stride = 10_007  // wider than the track: planes need not touch
+        for range in [0..<1, 4095..<4097, 100..<9000, 8192..<10_000, 9999..<10_000, 0..<10_000, 5000..<5000, 4096..<8192] {
+            var flat = [Float](repeating: -7, count: planes.count * stride)
+            try flat.withUnsafeMutableBufferPointer { try reader.decode(frames: range, into: $0, planeStride: stride) }
+            for (index, plane) in planes.enumerated() {
+                let start = index * stride
+                #expect(Array(flat[(start + range.lowerBound)..<(start + range.upperBound)]) == Array(plane[range]), "\(range)")
+                #expect(flat[start..<(start + range.lowerBound)].allSatisfy { $0 == -7 }, "nothing written before \(range)")
+                #expect(flat[(start + range.upperBound)..<(start + stride)].allSatisfy { $0 == -7 }, "nothing written after \(range)")
+            }
+        }
+    }
+
+    @Test func aFlippedBlockByteIsFoundWhenThatBlockIsDecodedAndOnlyThen() throws {
         let cache = try makeCache()
         defer { remove(cache) }
         try cache.store(try sampleStems(), for: key())
         let url = cache.url(for: key())
-        var bytes = try Data(contentsOf: url)
-        bytes[bytes.count - 5] ^= 0x10
-        try bytes.write(to: url)
+        try alter(url) { $0[$0.count - 5] ^= 0x10 }  // in the last block
+
+        let reader = try #require(cache.load(key()).reader)
+        var flat = [Float](repeating: 0, count: 8 * 10_000)
+        try flat.withUnsafeMutableBufferPointer { try reader.decode(frames: 0..<8192, into: $0, planeStride: 10_000) }
+        #expect {
+            try flat.withUnsafeMutableBufferPointer { try reader.decode(frames: 8000..<8200, into: $0, planeStride: 10_000) }
+        } throws: { error in
+            guard case .damagedEntry(let path, let reason) = error as? StemCacheError else { return false }
+            return path == url.path && reason.contains("block 2 checksum")
+        }
+    }
+
+    @Test func aDamagedHeaderIsAMissAndTheEntryIsRemoved() throws {
+        let cache = try makeCache()
+        defer { remove(cache) }
+        try cache.store(try sampleStems(), for: key())
+        let url = cache.url(for: key())
+        try alter(url) { $0[EntryFormat.fixedSize + 2] ^= 0x01 }  // inside the first source name
 
         guard case .discarded(let reason) = cache.load(key()) else {
             Issue.record("a damaged entry must be discarded")
@@ -63,50 +100,53 @@ struct StemCacheTests {
         }
         #expect(reason.contains(url.lastPathComponent) && reason.contains("checksum"))
         #expect(names(in: cache).isEmpty)
-        #expect(cache.load(key()) == .miss)
     }
 
-    @Test func aDamagedHeaderNameIsCaughtByTheChecksum() throws {
-        let cache = try makeCache()
-        defer { remove(cache) }
-        try cache.store(try sampleStems(), for: key())
-        let url = cache.url(for: key())
-        var bytes = try Data(contentsOf: url)
-        bytes[EntryFormat.fixedSize + 2] ^= 0x01  // inside the first source name
-        try bytes.write(to: url)
-
-        #expect(cache.load(key()).stems == nil)
-        #expect(names(in: cache).isEmpty)
-    }
-
-    @Test func aTruncatedEntryIsAMiss() throws {
+    @Test func aTruncatedOrPaddedEntryIsRejectedAtOpen() throws {
         let cache = try makeCache()
         defer { remove(cache) }
         try cache.store(try sampleStems(), for: key())
         let url = cache.url(for: key())
         let bytes = try Data(contentsOf: url)
-        for length in [bytes.count - 1, 200, 10, 0] {
-            try bytes.prefix(length).write(to: url)
+        for damaged in [bytes.prefix(bytes.count - 1), bytes.prefix(200), bytes.prefix(10), Data(), bytes + [0]] {
+            try damaged.write(to: url)
             guard case .discarded(let reason) = cache.load(key()) else {
-                Issue.record("a \(length)-byte entry must be discarded")
+                Issue.record("a \(damaged.count)-byte entry must be discarded")
                 continue
             }
             #expect(reason.contains(url.path))
         }
-        #expect(cache.list().isEmpty)
+        #expect(cache.list().entries.isEmpty)
     }
 
-    @Test func aHeaderClaimingHugeCountsIsRejectedWithoutAllocating() throws {
+    @Test func aHeaderClaimingHugeCountsIsRejectedEvenWithAValidChecksum() throws {
         let cache = try makeCache()
         defer { remove(cache) }
         try cache.store(try sampleStems(), for: key())
         let url = cache.url(for: key())
-        var bytes = try Data(contentsOf: url)
-        bytes.replaceSubrange(56..<64, with: [UInt8](repeating: 0xff, count: 8))  // frame count
-        try bytes.write(to: url)
+        try alter(url) { bytes in
+            let size = bytes[12..<16].withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+            bytes.replaceSubrange(60..<68, with: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f])  // frame count
+            bytes.replaceSubrange((size - 32)..<size, with: Array(SHA256.hash(data: bytes[..<(size - 32)])))
+        }
 
-        #expect(cache.list().isEmpty)
-        #expect(cache.load(key()).stems == nil)
+        #expect(cache.list().entries.isEmpty)
+        guard case .discarded(let reason) = cache.load(key()) else {
+            Issue.record("an implausible header must be discarded")
+            return
+        }
+        #expect(reason.contains("implausible"))
+    }
+
+    @Test func anEntryOfTheFloat32FormatIsASilentMissAndIsRemoved() throws {
+        let cache = try makeCache()
+        defer { remove(cache) }
+        var old = Array("DMXSTEMS".utf8) + [1, 0, 0, 0, 100, 0, 0, 0]
+        old += [UInt8](repeating: 0, count: 200)
+        try Data(old).write(to: cache.url(for: key()))
+
+        #expect(cache.load(key()).outcome == "miss")
+        #expect(names(in: cache).isEmpty)
     }
 
     @Test func aHalfWrittenTemporaryFileIsIgnoredAndClearedAway() throws {
@@ -118,8 +158,8 @@ struct StemCacheTests {
         let unrelated = cache.directory.appendingPathComponent("notes.txt")
         try Data("keep me".utf8).write(to: unrelated)
 
-        #expect(cache.list().map(\.key) == [key()])
-        #expect(cache.load(key(shifts: 2)) == .miss)
+        #expect(cache.list().entries.map(\.key) == [key()])
+        #expect(cache.load(key(shifts: 2)).outcome == "miss")
 
         let freed = try cache.clear()
 
@@ -127,20 +167,22 @@ struct StemCacheTests {
         #expect(names(in: cache) == ["notes.txt"])
     }
 
-    @Test func listDescribesEachEntry() throws {
-        let cache = try makeCache()
+    @Test func listDescribesEachEntryAndTheUseOfTheCap() throws {
+        let cache = try makeCache(maxSize: 123_456_789)
         defer { remove(cache) }
         let stems = try sampleStems()
         try cache.store(stems, for: key())
 
-        let entry = try #require(cache.list().first)
+        let contents = cache.list()
+        let entry = try #require(contents.entries.first)
 
         #expect(entry.key == key())
         #expect(entry.trackName == "Song – ümlaut.flac")
         #expect(entry.sources == stems.sources)
-        #expect(entry.frameCount == 100_000 && entry.sampleRate == 44100)
-        #expect(entry.size == 4 * 2 * 100_000 * 4 + EntryFormat.header(for: stems, key: key()).count)
-        #expect(abs(entry.date.timeIntervalSinceNow) < 60)
+        #expect(entry.frameCount == 10_000 && entry.sampleRate == 44100)
+        #expect(entry.size == (try FileManager.default.attributesOfItem(atPath: cache.url(for: key()).path)[.size] as? Int))
+        #expect(abs(entry.lastUsed.timeIntervalSinceNow) < 60)
+        #expect(contents.usedSize == entry.size && contents.maxSize == 123_456_789 && contents.partials.isEmpty)
     }
 
     @Test func everyIngredientChangesTheKey() {
@@ -149,8 +191,9 @@ struct StemCacheTests {
             key(model: "htdemucs_ft:f7e0c4bc-ba3fe64a.th"),
             key(overlap: 0.5),
             key(shifts: 2),
-            CacheKey(audio: audio, sampleRate: 48000, model: "htdemucs:955717e8-8726e21a.th", overlap: 0.25, shifts: 1),
-            CacheKey(audio: [audio[0], audio[1].map { $0 + 1e-7 }], sampleRate: 44100,
+            CacheKey(audio: [[0, 1], [1, 0]], sampleRate: 44100, model: "htdemucs:955717e8-8726e21a.th", overlap: 0.25, shifts: 1),
+            CacheKey(audio: [[0, 1], [1, 0]], sampleRate: 48000, model: "htdemucs:955717e8-8726e21a.th", overlap: 0.25, shifts: 1),
+            CacheKey(audio: [[0, 1], [1, 1e-7]], sampleRate: 44100,
                      model: "htdemucs:955717e8-8726e21a.th", overlap: 0.25, shifts: 1),
         ]
         #expect(Set(keys).count == keys.count)
@@ -163,12 +206,15 @@ struct StemCacheTests {
         defer { remove(cache) }
         try cache.store(try sampleStems(), for: key())
         try cache.store(try sampleStems(), for: key(overlap: 0.5))
-        #expect(cache.list().count == 2)
+        try leaveStalePartial(in: cache, for: key(shifts: 3))
+        let live = try #require(try openSmallPartial(in: cache, for: key(shifts: 4)))
+        #expect(cache.list().entries.count == 2 && cache.list().partials.count == 2)
 
         try cache.clear()
 
-        #expect(cache.list().isEmpty && names(in: cache).isEmpty)
-        #expect(cache.load(key()) == .miss)
+        #expect(cache.list().entries.isEmpty && names(in: cache) == ["\(key(shifts: 4).hex).partial"])
+        #expect(cache.load(key()).outcome == "miss")
+        live.discard()
     }
 
     @Test func anEntryThatIsADirectoryIsDiscardedAndRemovedSoStoreSucceeds() throws {
@@ -178,12 +224,11 @@ struct StemCacheTests {
         try FileManager.default.createDirectory(at: entry.appendingPathComponent("inside"), withIntermediateDirectories: true)
         try Data("x".utf8).write(to: entry.appendingPathComponent("inside/file"))
 
-        #expect(cache.load(key()) == .discarded(reason: "\(entry.path): a directory, not a cache entry file; removed it"))
+        #expect(cache.load(key()).outcome == "discarded: \(entry.path): a directory, not a cache entry file; removed it")
         #expect(names(in: cache).isEmpty)
 
-        let stems = try sampleStems()
-        try cache.store(stems, for: key())
-        #expect(cache.load(key()) == .hit(stems))
+        try cache.store(try sampleStems(), for: key())
+        #expect(cache.load(key()).outcome == "hit")
     }
 
     @Test func anEntryThatIsALinkIsRemovedWithoutTouchingItsTarget() throws {
@@ -194,7 +239,7 @@ struct StemCacheTests {
         try FileManager.default.moveItem(at: cache.url(for: key()), to: outside)
         try FileManager.default.createSymbolicLink(at: cache.url(for: key()), withDestinationURL: outside)
 
-        #expect(cache.load(key()) == .discarded(reason: "\(cache.url(for: key()).path): a symbolic link, not a cache entry file; removed it"))
+        #expect(cache.load(key()).outcome == "discarded: \(cache.url(for: key()).path): a symbolic link, not a cache entry file; removed it")
         #expect(names(in: cache) == ["elsewhere"])
     }
 
