@@ -131,7 +131,8 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "StemCacheTests", dependencies: ["StemCache", "MappedStorage"]),
         .testTarget(
-            name: "DemixerCoreTests", dependencies: ["DemixerCore", "Demucs", "ModelFiles", "AudioIO", "Mixing", "Playback"],
+            name: "DemixerCoreTests",
+            dependencies: ["DemixerCore", "Demucs", "ModelFiles", "AudioIO", "Mixing", "Playback", "StemCache"],
             exclude: ["Fixtures"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing"]),
         .testTarget(name: "PlaybackTests", dependencies: ["Playback", "Mixing"]),

@@ -35,6 +35,28 @@ public final class MappedAudio: Sendable {
         warnings = summary.warnings
     }
 
+    /// A copy of `audio` in an unnamed temporary file in `directory`, as if decoded from a
+    /// file of that rate and channel count (a stems file's master, a test's track).
+    public convenience init(copying audio: AudioBuffer, temporaryIn directory: String = AudioFile.temporaryDirectory)
+        throws(AudioIOError)
+    {
+        let frames = audio.frameCount
+        let samples: MappedFloats
+        do {
+            samples = try MappedFloats(count: audio.channelCount * frames, temporaryIn: directory)
+        } catch {
+            throw AudioIOError(path: directory, reason: .temporaryStorage(error.description))
+        }
+        for (c, channel) in audio.channels.enumerated() {
+            _ = UnsafeMutableBufferPointer(rebasing: samples.buffer[(c * frames)..<((c + 1) * frames)])
+                .update(fromContentsOf: channel)
+        }
+        self.init(
+            samples: samples, channelCount: audio.channelCount, sampleRate: audio.sampleRate,
+            summary: DecodeSummary(
+                sampleRate: audio.sampleRate, sourceChannelCount: audio.channelCount, frameCount: frames, warnings: []))
+    }
+
     /// Channel `c`'s frames, valid as long as this object lives.
     public func channel(_ c: Int) -> UnsafeBufferPointer<Float> {
         precondition((0..<channelCount).contains(c), "no channel \(c) of \(channelCount)")

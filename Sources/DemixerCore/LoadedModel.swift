@@ -1,5 +1,7 @@
 import Demucs
 import Foundation
+import MappedStorage
+import Playback
 import ModelStore
 import StemCache
 
@@ -16,10 +18,13 @@ public struct ModelRequest: Sendable {
     public var segmentSeconds: Double?
     public var seed: UInt64
     public var useCache: Bool
+    /// The most bytes the stem cache may hold before its least recently used entries go.
+    public var cacheMaxSize: Int
 
     public init(
         name: String? = nil, weightsPath: String? = nil, overlap: Double = 0.25, shifts: Int = 0,
-        segmentSeconds: Double? = nil, seed: UInt64 = 0, useCache: Bool = true
+        segmentSeconds: Double? = nil, seed: UInt64 = 0, useCache: Bool = true,
+        cacheMaxSize: Int = StemCache.defaultMaxSize
     ) {
         self.name = name
         self.weightsPath = weightsPath
@@ -28,6 +33,7 @@ public struct ModelRequest: Sendable {
         self.segmentSeconds = segmentSeconds
         self.seed = seed
         self.useCache = useCache
+        self.cacheMaxSize = cacheMaxSize
     }
 
     /// The chosen model with its separator and the identity its cached stems go under.
@@ -79,7 +85,7 @@ public struct ModelRequest: Sendable {
         let settings = "segment=\(segmentSeconds.map { "\($0)" } ?? "model") seed=\(shifts > 0 ? seed : 0)"
         return LoadedModel(
             separator: separator, displayName: displayName, identity: "\(resolved.identity) \(settings)",
-            cache: useCache ? StemCache(directory: locations.stemsDirectory) : nil, notice: notice)
+            cache: useCache ? StemCache(directory: locations.stemsDirectory, maxSize: cacheMaxSize) : nil, notice: notice)
     }
 }
 
@@ -105,39 +111,77 @@ public struct LoadedModel: Sendable {
     public var sources: [String] { separator.bag.sources }
     public var sampleRate: Int { separator.bag.sampleRate }
 
-    /// The cache key of `track` (a hash of all its audio), or nil without a cache;
-    /// computed once per track and handed to the lookup and the store.
+    /// The cache key of `track` (a hash of all its audio), or nil without a cache.
     public func cacheKey(for track: Track) -> CacheKey? {
         guard cache != nil else { return nil }
-        let frames = track.frameCount
-        let channels = (0..<track.channelCount).map { Array(track.mix.values[($0 * frames)..<(($0 + 1) * frames)]) }
         return CacheKey(
-            audio: channels, sampleRate: sampleRate, model: identity,
+            audio: (0..<track.channelCount).map(track.mix.channel), sampleRate: sampleRate, model: identity,
             overlap: separator.options.overlap, shifts: separator.options.shifts)
     }
 
-    /// Stems cached under `key` by an earlier run, if any. A damaged entry is treated
-    /// as absent (it is recomputed) and `warn` is told why.
-    public func cachedStems(_ key: CacheKey?, warn: (String) -> Void) -> Stems? {
-        guard let cache, let key else { return nil }
-        switch cache.load(key) {
-        case .hit(let cached) where cached.sampleRate == sampleRate:
-            return Stems(names: cached.sources, samples: cached.stems)
-        case .hit, .miss: return nil
-        case .discarded(let reason):
-            warn("\(reason); separating again")
-            return nil
+    /// A store for the stems of `track` and where they will come from: a complete cache
+    /// entry; else a separation into the cache's partial entry, with whatever an
+    /// interrupted run finished already in the store; else (no cache, or another process
+    /// separating the same song) a separation into an unnamed temporary file. A damaged
+    /// entry is treated as absent and `warn` is told why; a partial entry that cannot be
+    /// opened costs only the resume, and `warn` is told.
+    public func prepareStems(for track: Track, warn: (String) -> Void) throws(Failure) -> PreparedStems {
+        let grid = separator.tileGrid(frameCount: track.frameCount)
+        func store(_ storage: MappedFloats?) throws(Failure) -> StemStore {
+            do {
+                return try StemStore(
+                    stems: sources.count, channels: track.channelCount, frames: track.frameCount, sampleRate: sampleRate,
+                    tileFrames: grid.tileFrames, storage: storage)
+            } catch {
+                throw Failure(message: "\(track.name): no room for its stems: \(error)", status: ExitStatus.writeFailure)
+            }
         }
+        guard let cache, let key = cacheKey(for: track) else {
+            return PreparedStems(store: try store(nil), origin: .separation(nil), resumedFrames: 0)
+        }
+        switch cache.load(key) {
+        case .hit(let entry)
+        where entry.sampleRate == sampleRate && entry.sources == sources && entry.frameCount == track.frameCount
+            && entry.channelCount == track.channelCount:
+            return PreparedStems(store: try store(nil), origin: .cache(entry), resumedFrames: 0)
+        case .hit, .miss: break
+        case .discarded(let reason): warn("\(reason); separating again")
+        }
+        let partial: PartialEntry?
+        do {
+            partial = try cache.openPartial(
+                for: key, sources: sources, sampleRate: sampleRate, channelCount: track.channelCount,
+                frameCount: track.frameCount, tileFrames: grid.tileFrames, trackName: track.name)
+        } catch {
+            warn("could not keep the separation's progress in the cache: \(error)")
+            partial = nil
+        }
+        guard let partial else {
+            return PreparedStems(store: try store(nil), origin: .separation(nil), resumedFrames: 0)
+        }
+        let mapping: MappedFloats
+        do {
+            mapping = try MappedFloats(
+                fileDescriptor: partial.fileDescriptor, offset: partial.bodyOffset,
+                count: sources.count * track.channelCount * track.frameCount)
+        } catch {
+            throw Failure(message: "\(partial.path): \(error)", status: ExitStatus.writeFailure)
+        }
+        let stems = try store(mapping)
+        var resumed = 0
+        for (tile, done) in partial.doneTiles.enumerated() where done {
+            stems.markSeparated(tile: tile)
+            resumed += grid.range(of: tile).count
+        }
+        return PreparedStems(store: stems, origin: .separation(partial), resumedFrames: resumed)
     }
 
-    /// Saves `stems` of `track` under `key`. A failure only costs the next run time,
-    /// so it is returned as a warning rather than thrown.
-    public func cache(_ stems: Stems, of track: Track, key: CacheKey?) -> String? {
-        guard let cache, let key else { return nil }
+    /// Turns a finished separation's partial entry into a compact cache entry. A failure
+    /// only costs the next run time, so it is returned as a warning rather than thrown.
+    public func finishCaching(_ partial: PartialEntry?) -> String? {
+        guard let partial else { return nil }
         do {
-            let entry = try CachedStems(
-                sources: stems.names, sampleRate: sampleRate, trackName: track.name, stems: stems.samples)
-            try cache.store(entry, for: key)
+            try partial.finish()
             return nil
         } catch {
             return "could not cache the stems: \(error)"

@@ -36,36 +36,44 @@ public final class MixerSession {
         didSet { controls.stretch = stretch }
     }
     public private(set) var loop: (start: Int, end: Int?)?
-    /// The separation, or nil when the stems came from the cache; it yields how many
-    /// non-finite samples the model produced (played as silence).
+    /// The job filling the store (a separation, or decoding a cache entry), or nil when
+    /// the stems were given; it yields how many non-finite samples the model produced
+    /// (played as silence).
     public private(set) var separation: Job<Int>?
+    /// Frames an interrupted earlier run had separated, in the store from the start.
+    public let resumedFrames: Int
     /// The latest export, running or ended.
     public private(set) var export: Job<String>?
-    /// Things the user should know that do not stop playback (a cache write failed).
+    /// Things the user should know that do not stop playback (a resumed separation, a
+    /// cache write that failed).
     public var warnings: [String] { warningLog.withLock { $0 } }
     private let warningLog = Guarded<[String]>([])
+    /// The frame the separation should reach next: where the listener went.
+    private let focus = Guarded<Int>(0)
     private let startedAt = Date()
 
     /// `stems`, when given (an NI Stems file's, see `Track.loadStems`), fill the store at
-    /// once under their own names: nothing is separated or cached.
-    public init(track: Track, model: LoadedModel, stems: Stems? = nil, output: PlaybackOutput) {
+    /// once under their own names: nothing is separated or cached. Otherwise the stems
+    /// come from the cache, or from a separation that resumes where an interrupted one
+    /// stopped. Throws when there is no room on disk for the stems.
+    public init(track: Track, model: LoadedModel, stems: Stems? = nil, output: PlaybackOutput) throws(Failure) {
         self.track = track
         self.model = model
         let names = stems?.names ?? model.sources
         mix = MixState(stems: names)
-        store = StemStore(
-            stems: names.count, channels: track.channelCount, frames: track.frameCount, sampleRate: track.sampleRate)
+        let warnings = warningLog
+        let prepared =
+            if let stems {
+                try PreparedStems.given(stems, of: track)
+            } else {
+                try model.prepareStems(for: track) { message in warnings.withLock { $0.append(message) } }
+            }
+        store = prepared.store
+        resumedFrames = prepared.resumedFrames
+        if let notice = prepared.resumeNotice(for: track) { warnings.withLock { $0.append(notice) } }
         controls = MixerControls(state: mix, playing: true)
         engine = PlaybackEngine(store: store, controls: controls)
-        let warnings = warningLog
-        let key = model.cacheKey(for: track)
-        if let stems {
-            store.append(start: 0, frames: store.frameCount, stems: stems.samples)
-        } else if let cached = model.cachedStems(key, warn: { message in warnings.withLock { $0.append(message) } }) {
-            store.append(start: 0, frames: store.frameCount, stems: cached.samples)
-        } else {
-            separation = startSeparation(cacheKey: key)
-        }
+        if !store.isComplete { separation = startFilling(prepared) }
         switch output {
         case .device(let name): engine.start(device: name)
         case .sink(let sink): engine.start(sink: sink)
@@ -74,9 +82,10 @@ public final class MixerSession {
 
     /// The separation's speed as a multiple of real time, 0 before the first segment.
     public var separationSpeed: Double {
-        guard let separation else { return 0 }
+        guard separation != nil else { return 0 }
         let elapsed = Date().timeIntervalSince(startedAt)
-        return elapsed > 0 ? separation.progress * track.duration / elapsed : 0
+        let seconds = Double(store.separatedFrames - resumedFrames) / Double(track.sampleRate)
+        return elapsed > 0 ? seconds / elapsed : 0
     }
 
     /// Why the separation stopped, if it failed, or what was wrong with its output.
@@ -88,9 +97,12 @@ public final class MixerSession {
         }
     }
 
-    /// Moves the playhead to `frame`, kept inside the track.
+    /// Moves the playhead to `frame`, kept inside the track; where it is not separated
+    /// yet, the separation moves there next.
     public func seek(toFrame frame: Int) {
-        controls.requestSeek(to: min(max(frame, 0), max(store.frameCount - 1, 0)))
+        let target = min(max(frame, 0), max(store.frameCount - 1, 0))
+        focus.withLock { $0 = target }
+        controls.requestSeek(to: target)
     }
 
     /// Loop marking as a DAW's A/B: sets A at the playhead, then B after it (a point
@@ -101,6 +113,8 @@ public final class MixerSession {
         case (let start, nil)? where position > start:
             loop = (start, position)
             controls.loop = start..<position
+            // A loop over parts not separated yet is separated first.
+            focus.withLock { $0 = start }
         case (_, nil)?, nil:
             loop = (position, nil)
         case (_, _?)?:
@@ -124,8 +138,7 @@ public final class MixerSession {
                 try context.checkCancelled()
                 Thread.sleep(forTimeInterval: 0.05)
             }
-            return try AudioOutput.export(
-                request, of: track, stems: store.separatedStems(), state: state, stretch: stretch, context: context)
+            return try AudioOutput.export(request, of: track, store: store, state: state, stretch: stretch, context: context)
         }
         return nil
     }
@@ -140,24 +153,25 @@ public final class MixerSession {
         engine.stop()
     }
 
-    /// Separates on a job into `store`, then caches the stems in a job of its own.
-    private func startSeparation(cacheKey: CacheKey?) -> Job<Int> {
-        let (track, model, store, jobs, warnings) = (track, model, store, jobs, warningLog)
+    /// Fills the store on a job, from the focus on; a finished separation's partial cache
+    /// entry then becomes a cache entry in a job of its own.
+    private func startFilling(_ prepared: PreparedStems) -> Job<Int> {
+        let (track, model, jobs, warnings, focus) = (track, model, jobs, warningLog, focus)
         return jobs.start(
             "separating \(track.fileName)",
             onEnd: { outcome in
-                guard case .finished(0) = outcome, cacheKey != nil else { return }
+                guard case .separation(let partial?) = prepared.origin, case .finished(let nonFinite) = outcome else {
+                    return
+                }
+                guard nonFinite == 0 else { return partial.discard() }
                 jobs.start("caching \(track.fileName)", on: .global(qos: .utility)) { _ in
-                    let stems = Stems(names: model.sources, samples: store.separatedStems())
-                    if let problem = model.cache(stems, of: track, key: cacheKey) {
-                        warnings.withLock { $0.append(problem) }
-                    }
+                    if let problem = model.finishCaching(partial) { warnings.withLock { $0.append(problem) } }
                 }
             },
             work: { context in
-                try Separation.run(track, with: model, context: context) { start, stems in
-                    store.append(start: start, frames: stems[0][0].count, stems: stems)
-                }
+                try Separation.fill(
+                    prepared, from: track, with: model, context: context, focus: { focus.withLock { $0 } },
+                    warn: { message in warnings.withLock { $0.append(message) } })
             })
     }
 }

@@ -1,33 +1,143 @@
 import Demucs
 import Foundation
+import Playback
+import StemCache
 
-/// Separating whole tracks as jobs: what `separate` and `mix` wait for and what the
-/// player fills its stem store from.
+/// A track's stems on their way into a `StemStore`: where the store's samples live and
+/// where the missing ones come from.
+public struct PreparedStems: Sendable {
+    /// Where the missing tiles of a `StemStore` come from.
+    public enum Origin: Sendable {
+        /// A complete cache entry, decoded tile by tile.
+        case cache(EntryReader)
+        /// The model; with a cache, the store is the partial entry's body, so every tile
+        /// finished is kept on disk for a later run to resume from.
+        case separation(PartialEntry?)
+        /// Nothing: the store was filled when it was made (an NI Stems file's stems).
+        case given
+    }
+
+    public let store: StemStore
+    public let origin: Origin
+    /// Frames an earlier, interrupted run separated (already in `store`).
+    public let resumedFrames: Int
+
+    /// A store filled at once with `stems` (an NI Stems file's) for `track`.
+    public static func given(_ stems: Stems, of track: Track) throws(Failure) -> PreparedStems {
+        let store: StemStore
+        do {
+            store = try StemStore(
+                stems: stems.names.count, channels: track.channelCount, frames: track.frameCount,
+                sampleRate: track.sampleRate)
+        } catch {
+            throw Failure(message: "\(track.name): no room for its stems: \(error)", status: ExitStatus.writeFailure)
+        }
+        store.append(start: 0, frames: store.frameCount, stems: stems.samples)
+        return PreparedStems(store: store, origin: .given, resumedFrames: 0)
+    }
+
+    /// Whether the stems come from a complete cache entry.
+    public var isFromCache: Bool {
+        if case .cache = origin { return true }
+        return false
+    }
+
+    /// What the user is told about a resumed separation, if this is one.
+    public func resumeNotice(for track: Track) -> String? {
+        guard resumedFrames > 0, !store.isComplete else { return nil }
+        return "\(track.name): resuming, \(clock(resumedFrames, track)) of \(clock(track.frameCount, track)) "
+            + "already separated"
+    }
+
+    private func clock(_ frames: Int, _ track: Track) -> String {
+        let seconds = frames / track.sampleRate
+        return String(format: "%d:%02d", seconds / 60, seconds % 60)
+    }
+}
+
+/// Separating tracks as jobs: what `separate` and `mix` wait for and what the player
+/// fills its stem store from.
 public enum Separation {
-    /// Separates `track` with `model` on the calling thread (inside a job's work), as
-    /// `demucs` does on the command line: the mix is normalised, separated and scaled
-    /// back. Each finished span goes to `onSpan` as `(first frame, [stem][channel][frame])`
-    /// in order; progress goes to `context`. Stops with `JobCancelled` when cancelled.
-    /// `compute` sets the engine's threads. Returns how many samples the model produced
-    /// that were not finite (NaN or infinity); they reach `onSpan` as zeros.
+    /// Fills the tiles `prepared.store` lacks, on the calling thread (inside a job's work):
+    /// from the cache entry, or separated as `demucs` does on the command line (the mix
+    /// normalised on the fly, separated, scaled back). Before each tile, `focus` gives the
+    /// frame the listener needs next (the playhead after a seek, a loop's start): the
+    /// first missing tile from there on comes next, then those skipped before it, so the
+    /// whole track is still separated once. A tile is published in the store once its
+    /// samples are there (and, with a partial cache entry, synced to disk).
+    /// Stops with `JobCancelled` when cancelled; `compute` sets the engine's threads.
+    /// Returns how many samples the model produced that were not finite (NaN or
+    /// infinity); they are stored as zeros.
     @discardableResult
-    public static func run(
-        _ track: Track, with model: LoadedModel, context: JobContext, compute: ComputeContext = ComputeContext(),
-        onSpan: (_ start: Int, _ stems: [[[Float]]]) -> Void
+    public static func fill(
+        _ prepared: PreparedStems, from track: Track, with model: LoadedModel, context: JobContext,
+        compute: ComputeContext = ComputeContext(), focus: () -> Int = { 0 }, warn: (String) -> Void = { _ in }
     ) throws -> Int {
-        let (normalised, normalisation) = track.normalisedMix()
+        let store = prepared.store
+        let grid = TileGrid(frameCount: store.frameCount, tileFrames: store.tileFrames)
+        var order = TileOrder(grid: grid, store: store)
+        func progress() { context.report(progress: Double(store.separatedFrames) / Double(max(store.frameCount, 1))) }
+        switch prepared.origin {
+        case .given:
+            return 0
+        case .cache(let entry):
+            do {
+                while let tile = order.next(focus: focus()) {
+                    try context.checkCancelled()
+                    let frames = grid.range(of: tile)
+                    try entry.decode(frames: frames, into: store.samples, planeStride: store.frameCount)
+                    store.markSeparated(tile: tile)
+                    progress()
+                }
+                return 0
+            } catch let problem as StemCacheError {
+                // A damaged block: the cache entry is dropped and the rest separated.
+                warn("\(problem); removed it, separating the rest again")
+                try? FileManager.default.removeItem(atPath: entry.path)
+                var rest = TileOrder(grid: grid, store: store)
+                return try separate(
+                    into: store, tiles: &rest, from: track, with: model, partial: nil, context: context,
+                    compute: compute, focus: focus, progress: progress)
+            }
+        case .separation(let partial):
+            return try separate(
+                into: store, tiles: &order, from: track, with: model, partial: partial, context: context,
+                compute: compute, focus: focus, progress: progress)
+        }
+    }
+
+    private static func separate(
+        into store: StemStore, tiles order: inout TileOrder, from track: Track, with model: LoadedModel,
+        partial: PartialEntry?, context: JobContext, compute: ComputeContext, focus: () -> Int,
+        progress: () -> Void
+    ) throws -> Int {
+        let mix = track.normalisedMix()
+        let grid = order.grid
         var nonFinite = 0
+        var persistFailure: StemCacheError?
         do {
             try model.separator.run(
-                mix: normalised,
+                mix: mix,
                 context: compute,
-                isCancelled: { context.isCancelled },
-                onProgress: { context.report(progress: $0.fraction) },
-                onSpan: {
-                    nonFinite += $0.nonFiniteSamples
-                    onSpan($0.start, normalisation.undo($0))
+                isCancelled: { context.isCancelled || persistFailure != nil },
+                nextTile: { order.next(focus: focus()) },
+                onProgress: { _ in progress() },
+                onSpan: { span in
+                    nonFinite += span.nonFiniteSamples
+                    store.write(start: span.start, stems: mix.normalisation.undo(span))
+                    let tile = grid.tile(containing: span.start)
+                    do throws(StemCacheError) {
+                        try partial?.markDone(tile)
+                    } catch {
+                        persistFailure = error
+                        return
+                    }
+                    store.markSeparated(tile: tile)
                 })
         } catch is SeparationCancelled {
+            if let persistFailure {
+                throw Failure(message: "\(track.name): \(persistFailure)", status: ExitStatus.writeFailure)
+            }
             throw JobCancelled()
         } catch {
             throw Failure(message: "\(track.name): separation failed: \(error)", status: ExitStatus.separationFailure)
@@ -40,33 +150,50 @@ public enum Separation {
         "\(track.name): the model produced \(count) non-finite samples (NaN or infinity); a broken model file?"
     }
 
-    /// Starts a job that yields the stems of `track`: from the cache when an earlier run
-    /// stored them, otherwise separated and then cached. `warn` receives what the user
-    /// should know but that does not stop the job (a damaged cache entry, a failed
-    /// cache write).
+    /// Starts a job that yields the complete stems of `track` in a store: from the cache
+    /// when an earlier run stored them, otherwise separated (resuming what an interrupted
+    /// run left) and then cached. `warn` receives what the user should know but that does
+    /// not stop the job (a resumed run, a damaged cache entry, a failed cache write).
     public static func stems(
         of track: Track, with model: LoadedModel, in jobs: JobGroup, warn: @escaping @Sendable (String) -> Void
-    ) -> Job<(stems: Stems, fromCache: Bool)> {
+    ) -> Job<PreparedStems> {
         jobs.start("separating \(track.fileName)") { context in
-            let key = model.cacheKey(for: track)
-            if let cached = model.cachedStems(key, warn: warn) { return (cached, true) }
-            var samples = [[[Float]]](
-                repeating: [[Float]](repeating: [Float](repeating: 0, count: track.frameCount), count: track.channelCount),
-                count: model.sources.count)
-            let nonFinite = try run(track, with: model, context: context) { start, stems in
-                for (s, stem) in stems.enumerated() {
-                    for (c, channel) in stem.enumerated() {
-                        samples[s][c].replaceSubrange(start..<(start + channel.count), with: channel)
-                    }
-                }
-            }
+            let prepared = try model.prepareStems(for: track, warn: warn)
+            if let notice = prepared.resumeNotice(for: track) { warn(notice) }
+            let nonFinite = try fill(prepared, from: track, with: model, context: context, warn: warn)
+            guard case .separation(let partial) = prepared.origin else { return prepared }
             if nonFinite > 0 {
+                partial?.discard()
                 throw Failure(message: nonFiniteMessage(nonFinite, in: track), status: ExitStatus.separationFailure)
             }
-            let stems = Stems(names: model.sources, samples: samples)
             try context.checkCancelled()
-            if let problem = model.cache(stems, of: track, key: key) { warn(problem) }
-            return (stems, false)
+            if let problem = model.finishCaching(partial) { warn(problem) }
+            return prepared
         }
+    }
+}
+
+/// The order tiles are filled in: the first missing one from the focus on, then the
+/// ones before it; each tile once.
+struct TileOrder {
+    let grid: TileGrid
+    let store: StemStore
+    private var handedOut: [Bool]
+
+    init(grid: TileGrid, store: StemStore) {
+        self.grid = grid
+        self.store = store
+        handedOut = [Bool](repeating: false, count: grid.tileCount)
+    }
+
+    mutating func next(focus: Int) -> Int? {
+        guard grid.tileCount > 0 else { return nil }
+        let from = grid.tile(containing: min(max(focus, 0), grid.frameCount - 1))
+        func missing(_ tile: Int) -> Bool { !handedOut[tile] && !store.isSeparated(tile: tile) }
+        guard let tile = (from..<grid.tileCount).first(where: missing) ?? (0..<from).first(where: missing) else {
+            return nil
+        }
+        handedOut[tile] = true
+        return tile
     }
 }

@@ -28,17 +28,21 @@ extension Track {
         }
         let master = file.master
         let (name, fileExtension) = nameAndExtension(of: path)
+        let mix: MappedAudio
+        do {
+            mix = try MappedAudio(copying: master)
+        } catch {
+            throw Failure(message: error.description, status: ExitStatus.writeFailure)
+        }
         let track = Track(
             name: name, fileExtension: fileExtension, sourceRate: master.sampleRate, sourceChannels: master.channelCount,
-            sampleRate: master.sampleRate,
-            mix: Tensor(shape: [master.channelCount, master.frameCount], values: master.channels.flatMap { $0 }),
-            warnings: file.warnings)
+            mix: mix, warnings: file.warnings)
         return (track, Stems(names: file.stems.map(\.name), samples: file.stems.map(\.audio.channels)))
     }
 
 
     /// The song as `[channel][frame]` at ``sampleRate``: the master track of a stems file.
     public var mixChannels: [[Float]] {
-        (0..<channelCount).map { Array(mix.values[($0 * frameCount)..<(($0 + 1) * frameCount)]) }
+        mix.copy(frames: 0..<frameCount).channels
     }
 }

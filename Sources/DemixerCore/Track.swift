@@ -13,20 +13,21 @@ public struct Track: Sendable {
     public let sourceChannels: Int
     /// The rate `mix` is at: the model's.
     public let sampleRate: Int
-    /// `[2, frames]` at `sampleRate`.
-    public let mix: Tensor
+    /// The song at `sampleRate`, planar, in a mapped temporary file (never whole in
+    /// anonymous memory, whatever its length).
+    public let mix: MappedAudio
     /// What the decoder repaired or dropped, one sentence each.
     public let warnings: [String]
 
     public init(
-        name: String, fileExtension: String, sourceRate: Int, sourceChannels: Int, sampleRate: Int, mix: Tensor,
+        name: String, fileExtension: String, sourceRate: Int, sourceChannels: Int, mix: MappedAudio,
         warnings: [String] = []
     ) {
         self.name = name
         self.fileExtension = fileExtension
         self.sourceRate = sourceRate
         self.sourceChannels = sourceChannels
-        self.sampleRate = sampleRate
+        sampleRate = mix.sampleRate
         self.mix = mix
         self.warnings = warnings
     }
@@ -35,23 +36,19 @@ public struct Track: Sendable {
     /// name the user knows it by (for messages and `{track}`), when `path` is another
     /// way to reach the same file.
     public static func load(_ path: String, sampleRate: Int, named name: String? = nil) throws(Failure) -> Track {
-        let decoded: DecodedAudio
-        var audio: AudioBuffer
+        let audio: MappedAudio
         do {
-            decoded = try AudioFile.read(path)
-            audio = decoded.audio
-            if audio.sampleRate != sampleRate { audio = try Resampler.resample(audio, to: sampleRate) }
+            audio = try AudioFile.readMapped(path, sampleRate: sampleRate)
         } catch {
             let message = name.map { error.description.replacingOccurrences(of: path, with: $0) } ?? error.description
             throw Failure(message: message, status: ExitStatus.unreadableInput)
         }
         let (trackName, fileExtension) = nameAndExtension(of: name ?? path)
         return Track(
-            name: trackName, fileExtension: fileExtension,
-            sourceRate: decoded.audio.sampleRate, sourceChannels: decoded.sourceChannelCount, sampleRate: sampleRate,
-            mix: Tensor(shape: [audio.channelCount, audio.frameCount], values: audio.channels.flatMap { $0 }),
-            warnings: name.map { name in decoded.warnings.map { $0.replacingOccurrences(of: path, with: name) } }
-                ?? decoded.warnings)
+            name: trackName, fileExtension: fileExtension, sourceRate: audio.sourceRate,
+            sourceChannels: audio.sourceChannelCount, mix: audio,
+            warnings: name.map { name in audio.warnings.map { $0.replacingOccurrences(of: path, with: name) } }
+                ?? audio.warnings)
     }
 
     /// A file's name without its folder, split into `{track}` and `{trackext}`; the
@@ -65,8 +62,8 @@ public struct Track: Sendable {
         return (name, url.pathExtension)
     }
 
-    public var frameCount: Int { mix.shape[1] }
-    public var channelCount: Int { mix.shape[0] }
+    public var frameCount: Int { mix.frameCount }
+    public var channelCount: Int { mix.channelCount }
 
     /// Seconds of audio.
     public var duration: Double { Double(frameCount) / Double(sampleRate) }
@@ -74,11 +71,11 @@ public struct Track: Sendable {
     /// The file name, as the player's header shows it.
     public var fileName: String { fileExtension.isEmpty ? name : "\(name).\(fileExtension)" }
 
-    /// The mix normalised by the mean and standard deviation of its mono sum (as the
-    /// `demucs` CLI does), with the statistics that undo it on the stems.
-    public func normalisedMix() -> (mix: Tensor, normalisation: Normalisation) {
-        let statistics = Normalisation(monoStatisticsOf: mix)
-        return (Tensor(shape: mix.shape, values: mix.values.map(statistics.apply)), statistics)
+    /// The mix as the separator reads it: normalised by the mean and standard deviation
+    /// of its mono sum (as the `demucs` CLI does) on the fly, with the statistics that
+    /// undo it on the stems.
+    public func normalisedMix() -> NormalisedMix {
+        NormalisedMix(samples: mix, normalisation: Normalisation(monoStatisticsOf: mix))
     }
 
     /// Model-rate outputs (`[output][channel][frame]`) back at the track's sample rate
@@ -97,6 +94,29 @@ public struct Track: Sendable {
             buffers.append(sourceChannels == 1 ? buffer.remixed(toChannelCount: 1) : buffer)
         }
         return clip.apply(to: buffers)
+    }
+}
+
+/// A track's mix normalised sample by sample as the separator copies its windows out,
+/// so no normalised copy of the track exists.
+public struct NormalisedMix: MixSource {
+    public let samples: MappedAudio
+    public let normalisation: Normalisation
+
+    public var channelCount: Int { samples.channelCount }
+    public var frameCount: Int { samples.frameCount }
+
+    public func copyWindow(start: Int, count: Int, into destination: UnsafeMutableBufferPointer<Float>) {
+        let lo = max(start, 0)
+        let hi = max(min(start + count, frameCount), lo)
+        for c in 0..<channelCount {
+            let plane = samples.channel(c)
+            let row = c * count
+            for i in 0..<count {
+                let frame = start + i
+                destination[row + i] = frame >= lo && frame < hi ? normalisation.apply(plane[frame]) : 0
+            }
+        }
     }
 }
 
@@ -122,20 +142,30 @@ public struct Normalisation: Sendable, Equatable {
         self.std = std == 0 ? 1 : std
     }
 
-    init(monoStatisticsOf mix: Tensor) {
-        let channels = mix.shape[0]
-        let frames = mix.shape[1]
+    /// The statistics of `samples`' mono sum, in two streaming passes (mean, then
+    /// deviation) that add in the same order as a whole-track computation would.
+    init(monoStatisticsOf samples: MappedAudio) {
+        let frames = samples.frameCount
         guard frames > 1 else {
             self.init(mean: 0, std: 1)
             return
         }
-        var mono = [Double](repeating: 0, count: frames)
-        for c in 0..<channels {
-            for i in 0..<frames { mono[i] += Double(mix.values[c * frames + i]) / Double(channels) }
+        let planes = (0..<samples.channelCount).map(samples.channel)
+        let channels = Double(planes.count)
+        func mono(_ i: Int) -> Double {
+            var sum = 0.0
+            for plane in planes { sum += Double(plane[i]) / channels }
+            return sum
         }
-        let mean = mono.reduce(0, +) / Double(frames)
-        let variance = mono.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(frames - 1)
-        self.init(mean: Float(mean), std: Float(variance.squareRoot()))
+        var total = 0.0
+        for i in 0..<frames { total += mono(i) }
+        let mean = total / Double(frames)
+        var squares = 0.0
+        for i in 0..<frames {
+            let deviation = mono(i) - mean
+            squares += deviation * deviation
+        }
+        self.init(mean: Float(mean), std: Float((squares / Double(frames - 1)).squareRoot()))
     }
 
     /// A mix sample normalised.

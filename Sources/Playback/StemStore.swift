@@ -29,8 +29,8 @@ public final class StemStore: @unchecked Sendable {
     /// `frame` at `(stem * channelCount + channel) * frameCount + frame`. Writers may fill
     /// it directly (a cache decoder) and then publish the tiles they wrote.
     public let samples: UnsafeMutableBufferPointer<Float>
-    /// Holds the file the samples are mapped from; nil when they are anonymous memory.
-    private let storage: MappedFloats?
+    /// Holds the file the samples are mapped from.
+    private let storage: MappedFloats
     /// One bit per tile, set once the tile is separated.
     private let separatedBits: UnsafeMutablePointer<Atomic<UInt64>>
     private let wordCount: Int
@@ -46,12 +46,12 @@ public final class StemStore: @unchecked Sendable {
     ///
     /// - Parameter storage: the mapping to keep the samples in, `stems * channels * frames`
     ///   floats (a cache's partial entry, so separated tiles persist). Nil makes an
-    ///   unnamed temporary file in the temporary directory, silent to begin with; where
-    ///   none can be made, the samples fall back to anonymous memory.
+    ///   unnamed temporary file in the temporary directory, silent to begin with; it
+    ///   throws when there is no room for one.
     public init(
         stems: Int, channels: Int, frames: Int, sampleRate: Int, tileFrames: Int = StemStore.defaultTileFrames,
         storage: MappedFloats? = nil
-    ) {
+    ) throws(MappedFloats.Failure) {
         precondition(stems > 0 && channels > 0 && frames >= 0, "a store needs stems and channels")
         precondition(sampleRate > 0, "a store needs a sample rate")
         precondition(tileFrames > 0, "a store needs tiles of at least a frame")
@@ -66,14 +66,9 @@ public final class StemStore: @unchecked Sendable {
             precondition(storage.buffer.count == count, "the storage holds \(storage.buffer.count) samples, not \(count)")
             self.storage = storage
         } else {
-            self.storage = try? MappedFloats(count: count, temporaryIn: FileManager.default.temporaryDirectory.path)
+            self.storage = try MappedFloats(count: count, temporaryIn: FileManager.default.temporaryDirectory.path)
         }
-        if let mapped = self.storage {
-            samples = mapped.buffer
-        } else {
-            samples = .allocate(capacity: count)
-            samples.initialize(repeating: 0)
-        }
+        samples = self.storage.buffer
         wordCount = (tileCount + 63) / 64
         separatedBits = .allocate(capacity: wordCount)
         for word in 0..<wordCount {
@@ -82,7 +77,6 @@ public final class StemStore: @unchecked Sendable {
     }
 
     deinit {
-        if storage == nil { samples.deallocate() }
         separatedBits.deinitialize(count: wordCount)
         separatedBits.deallocate()
     }
@@ -177,12 +171,17 @@ public final class StemStore: @unchecked Sendable {
         }
     }
 
-    /// A copy of every stem, `[stem][channel][frame]`, the whole track long, for export;
-    /// frames not yet separated hold what the storage holds (silence in a new store).
-    public func separatedStems() -> [[[Float]]] {
-        (0..<stemCount).map { stem in
-            (0..<channelCount).map { channel in Array(plane(stem: stem, channel: channel)) }
-        }
+    /// A copy of `frames` of every stem, `[stem][channel][frame]`: what exports render
+    /// from, a block at a time. Frames not yet separated hold what the storage holds
+    /// (silence in a new store).
+    public func stems(in frames: Range<Int>) -> [[[Float]]] {
+        (0..<stemCount).map { channels(ofStem: $0, in: frames) }
+    }
+
+    /// A copy of `frames` of one stem, `[channel][frame]`.
+    public func channels(ofStem stem: Int, in frames: Range<Int>) -> [[Float]] {
+        precondition(frames.lowerBound >= 0 && frames.upperBound <= frameCount, "frames \(frames) outside the track")
+        return (0..<channelCount).map { channel in Array(plane(stem: stem, channel: channel)[frames]) }
     }
 
     /// Copies the first `frames` frames of every stem and channel of `stems` to `start`.

@@ -18,7 +18,9 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     /// The key of `audio` (`[channel][frame]`, the resampled samples the model
     /// separates) run through `model` (an identity that changes with the weights,
     /// such as `ModelStore.ResolvedModel.identity`) with the given overlap and shifts.
-    public init(audio: [[Float]], sampleRate: Int, model: String, overlap: Double, shifts: Int) {
+    public init<Channel: RandomAccessCollection<Float>>(
+        audio: [Channel], sampleRate: Int, model: String, overlap: Double, shifts: Int
+    ) where Channel.Index == Int {
         var hasher = SHA256()
         func add(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { hasher.update(bufferPointer: $0) } }
         hasher.update(data: Array("demixer stem cache".utf8))
@@ -38,9 +40,9 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Calls `body` with `samples` as float32 little-endian bytes, 64 Ki samples at a time.
-func forEachLittleEndianChunk<E: Error>(
-    of samples: [Float], _ body: (UnsafeRawBufferPointer) throws(E) -> Void
-) throws(E) {
+func forEachLittleEndianChunk<Samples: RandomAccessCollection<Float>, E: Error>(
+    of samples: Samples, _ body: (UnsafeRawBufferPointer) throws(E) -> Void
+) throws(E) where Samples.Index == Int {
     let capacity = min(samples.count, 1 << 16)
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 4, alignment: 4)
     defer { scratch.deallocate() }
@@ -48,7 +50,8 @@ func forEachLittleEndianChunk<E: Error>(
     while start < samples.count {
         let count = min(capacity, samples.count - start)
         for i in 0..<count {
-            scratch.storeBytes(of: samples[start + i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+            scratch.storeBytes(
+                of: samples[samples.startIndex + start + i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
         }
         try body(UnsafeRawBufferPointer(rebasing: scratch[..<(count * 4)]))
         start += count

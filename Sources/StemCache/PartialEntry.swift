@@ -205,6 +205,7 @@ public final class PartialEntry: @unchecked Sendable {
     static func opened(cache: StemCache, key: CacheKey, path: String, facts: EntryFormat.Facts) throws(StemCacheError) -> PartialEntry? {
         guard let fd = try lockedFile(at: path) else { return nil }
         if let existing = try? read(fd), existing.facts.withTrackName(facts.trackName) == facts {
+            try reserve(fd, bytes: existing.layout.fileSize, path: path)
             return PartialEntry(cache: cache, key: key, path: path, facts: facts, descriptor: fd, layout: existing.layout, done: existing.done)
         }
         let header = EntryFormat.header(magic: magic, version: version, facts: facts, table: [])
@@ -217,9 +218,20 @@ public final class PartialEntry: @unchecked Sendable {
             close(fd)
             throw failure
         }
+        try reserve(fd, bytes: layout.fileSize, path: path)
         return PartialEntry(
             cache: cache, key: key, path: path, facts: facts, descriptor: fd, layout: layout,
             done: [Bool](repeating: false, count: facts.unitCount))
+    }
+
+    /// Reserves the whole file's disk space, so that writing tiles through a mapping never
+    /// meets a full disk (a fault, not an error); closes `fd` and throws when there is no room.
+    private static func reserve(_ fd: Int32, bytes: Int, path: String) throws(StemCacheError) {
+        let result = posix_fallocate(fd, 0, off_t(bytes))
+        guard result == 0 else {
+            close(fd)
+            throw .fileSystem(path: path, operation: "reserving \(bytes) bytes for the partial entry", reason: String(cString: strerror(result)))
+        }
     }
 
     /// `path` opened read-write (created if missing) and locked exclusively; nil when

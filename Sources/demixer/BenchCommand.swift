@@ -70,7 +70,7 @@ struct BenchCommand: ParsableCommand {
             var firstSpan: Double?
             var segments = 0
             var stems = HeldStems(sources: model.sourceCount, channels: mix.shape[0], frames: mix.shape[1])
-            let playback = play.map { BenchPlayback(model: model, frames: mix.shape[1], priority: $0) }
+            let playback = try play.map { try BenchPlayback(model: model, frames: mix.shape[1], priority: $0) }
             try separator.run(
                 mix: mix, context: context, onProgress: { segments = $0.segmentsDone },
                 onSpan: { span in
@@ -233,8 +233,8 @@ private final class BenchPlayback {
     private let engine: PlaybackEngine
     private let sink: ClockSink
 
-    init(model: HTDemucs, frames: Int, priority: AudioPriority) {
-        store = StemStore(
+    init(model: HTDemucs, frames: Int, priority: AudioPriority) throws {
+        store = try StemStore(
             stems: model.sourceCount, channels: model.config.audioChannels, frames: frames,
             sampleRate: model.config.sampleRate)
         engine = PlaybackEngine(

@@ -3,6 +3,7 @@ import AudioIO
 import DemixerCore
 import Foundation
 import Mixing
+import Playback
 
 /// `demixer mix`: render a remix with the player's mixer rules.
 struct MixCommand: ParsableCommand {
@@ -54,27 +55,42 @@ struct MixCommand: ParsableCommand {
             let path = URL(fileURLWithPath: out)
             try refuseNonRegularOutput(path)
             let format = output.writesStemsFile(toPath: out) ? nil : try output.fileFormat(forPath: out, option: "-o")
-            let (track, stems, state): (Track, Stems, MixState)
+            let (track, names, state): (Track, [String], MixState)
+            let store: StemStore
             if StemsFile.isStemsFile(file) {
                 // A stems file brings its own stems: no model, no separation.
+                let stems: Stems
                 (track, stems) = try Track.loadStems(file)
-                state = try mixState(stems: stems.names)
+                names = stems.names
+                state = try mixState(stems: names)
                 for warning in track.warnings { printError("demixer: warning: \(warning)") }
+                store = try PreparedStems.given(stems, of: track).store
             } else {
                 let loaded = try model.load(config: Config.load())
-                state = try mixState(stems: loaded.sources)
+                names = loaded.sources
+                state = try mixState(stems: names)
                 track = try loadTrack(file, sampleRate: loaded.sampleRate)
                 for warning in track.warnings { printError("demixer: warning: \(warning)") }
-                stems = try separate(track, with: loaded, jobs: jobs)
+                store = try separate(track, with: loaded, jobs: jobs).store
             }
-            let remix = stretched(
-                renderMix(stems: stems.samples, state: state), sampleRate: track.sampleRate, settings: stretch.settings)
+            if let format, stretch.settings == .original {
+                try jobs.wait(
+                    for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in
+                        let remix = StreamedOutput(url: path) { renderMix(stems: store.stems(in: $0), state: state) }
+                        try AudioOutput.writeStreamed([remix], of: track, format: format, clip: output.clip.mode, context: context)
+                    })
+                printError("wrote \(path.path)")
+                return
+            }
+            // A stretch (Rubber Band's offline mode) or a stems file takes the whole track at once.
+            let whole = store.stems(in: 0..<store.frameCount)
+            let remix = stretched(renderMix(stems: whole, state: state), sampleRate: track.sampleRate, settings: stretch.settings)
             guard let format else {
                 try jobs.wait(
                     for: jobs.group.start("writing \(path.lastPathComponent)", failureStatus: ExitStatus.writeFailure) { context in
                         try AudioOutput.writeStemsFile(
-                            master: remix, stems: stems, sampleRate: track.sampleRate, clip: output.clip.mode, to: path,
-                            context: context)
+                            master: remix, stems: Stems(names: names, samples: whole), sampleRate: track.sampleRate,
+                            clip: output.clip.mode, to: path, context: context)
                     })
                 printError("wrote \(path.path)")
                 return

@@ -39,7 +39,7 @@ struct ModelOptions: ParsableArguments {
     func load(config: Config, demoFallback: Bool = false) throws(Failure) -> LoadedModel {
         let request = ModelRequest(
             name: name, weightsPath: weights, overlap: overlap ?? config.overlap, shifts: shifts,
-            segmentSeconds: segment, seed: seed, useCache: !noCache)
+            segmentSeconds: segment, seed: seed, useCache: !noCache, cacheMaxSize: config.cacheMaxSize)
         return try request.load(defaultName: config.model, demoFallback: demoFallback)
     }
 }

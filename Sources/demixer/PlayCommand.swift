@@ -32,7 +32,7 @@ struct PlayCommand: ParsableCommand {
                 // An NI Stems file brings its own stems.
                 let (track, stems): (Track, Stems?) =
                     StemsFile.isStemsFile(file) ? try Track.loadStems(file) : (try loadTrack(file, sampleRate: loaded.sampleRate), nil)
-                session = PlayerSession(
+                session = try PlayerSession(
                     track: track, model: loaded, stems: stems, device: device ?? config.device, seekStep: config.seekStep,
                     preserveFormants: config.preserveFormants)
                 controller = session!

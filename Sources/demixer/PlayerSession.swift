@@ -22,8 +22,8 @@ final class PlayerSession: PlayerController {
     init(
         track: Track, model: LoadedModel, stems: Stems? = nil, device: String, seekStep: Double,
         preserveFormants: Bool = false
-    ) {
-        session = MixerSession(track: track, model: model, stems: stems, output: .device(device))
+    ) throws(Failure) {
+        session = try MixerSession(track: track, model: model, stems: stems, output: .device(device))
         session.stretch = StretchSettings(preservesFormants: preserveFormants)
         deviceName = device
         seekScale = seekStep / 5

@@ -3,6 +3,7 @@ import AudioIO
 import DemixerCore
 import Foundation
 import Mixing
+import Playback
 
 /// `demixer separate`: what `demucs` does on the command line.
 struct SeparateCommand: ParsableCommand {
@@ -56,7 +57,9 @@ struct SeparateCommand: ParsableCommand {
                 for file in files {
                     let track = try loadTrack(file, sampleRate: loaded.sampleRate)
                     for warning in track.warnings { printError("demixer: warning: \(warning)") }
-                    try writeStemsFile(separate(track, with: loaded, jobs: jobs), of: track, model: loaded.displayName, jobs: jobs)
+                    let store = try separate(track, with: loaded, jobs: jobs).store
+                    let stems = Stems(names: sources, samples: store.stems(in: 0..<store.frameCount))
+                    try writeStemsFile(stems, of: track, model: loaded.displayName, jobs: jobs)
                 }
                 return
             }
@@ -68,14 +71,20 @@ struct SeparateCommand: ParsableCommand {
             for (file, paths) in zip(files, plan.paths) {
                 let track = try loadTrack(file, sampleRate: loaded.sampleRate)
                 for warning in track.warnings { printError("demixer: warning: \(warning)") }
-                let stems = try separate(track, with: loaded, jobs: jobs)
-                let outputs = try zip(paths, buffers(for: stems, of: track))
+                let store = try separate(track, with: loaded, jobs: jobs).store
                 try jobs.wait(
                     for: jobs.group.start("writing \(track.fileName)", failureStatus: ExitStatus.writeFailure) { context in
-                        for (path, buffer) in outputs {
-                            try AudioOutput.write(buffer, to: path, format: format, context: context)
-                            printError("wrote \(path.path)")
+                        guard stretch.settings == .original else {
+                            for (path, buffer) in zip(paths, try buffers(for: store, names: sources, of: track)) {
+                                try AudioOutput.write(buffer, to: path, format: format, context: context)
+                                printError("wrote \(path.path)")
+                            }
+                            return
                         }
+                        try AudioOutput.writeStreamed(
+                            zip(paths, outputs(of: store, names: sources)).map { StreamedOutput(url: $0, render: $1) }, of: track,
+                            format: format, clip: output.clip.mode, context: context,
+                            onWritten: { printError("wrote \($0.path)") })
                     })
             }
         }
@@ -94,35 +103,45 @@ struct SeparateCommand: ParsableCommand {
         printError("wrote \(path.path)")
     }
 
-    /// The output buffers of `stems` in the source's shape: every stem, or with
-    /// `--two-stems` the stem and the sum of the others; each at the `--tempo` and
-    /// `--pitch` asked for, stretched alike so that they stay aligned.
-    private func buffers(for stems: Stems, of track: Track) throws -> [AudioBuffer] {
-        var outputs = stems.samples
-        if let twoStems, let index = stems.names.firstIndex(of: twoStems) {
-            var others = MixState(stems: stems.names)
-            others.strips[index].isMuted = true
-            outputs = [stems.samples[index], renderMix(stems: stems.samples, state: others)]
+    /// What each output file holds, rendered a block at a time at the model's rate:
+    /// every stem, or with `--two-stems` the stem and the sum of the others.
+    private func outputs(of store: StemStore, names: [String]) -> [(Range<Int>) -> [[Float]]] {
+        guard let twoStems, let index = names.firstIndex(of: twoStems) else {
+            return (0..<store.stemCount).map { stem in { store.channels(ofStem: stem, in: $0) } }
         }
+        var others = MixState(stems: names)
+        others.strips[index].isMuted = true
+        return [{ store.channels(ofStem: index, in: $0) }, { [others] in renderMix(stems: store.stems(in: $0), state: others) }]
+    }
+
+    /// The outputs of `store` in the source's shape at the `--tempo` and `--pitch` asked
+    /// for, stretched alike so that they stay aligned: the whole track at once, as Rubber
+    /// Band's offline mode needs it.
+    private func buffers(for store: StemStore, names: [String], of track: Track) throws -> [AudioBuffer] {
+        let whole = 0..<store.frameCount
         return try track.prepareForWriting(
-            outputs.map { stretched($0, sampleRate: track.sampleRate, settings: stretch.settings, mode: .stemAligned) }, clip: output.clip.mode)
+            outputs(of: store, names: names).map {
+                stretched($0(whole), sampleRate: track.sampleRate, settings: stretch.settings, mode: .stemAligned)
+            },
+            clip: output.clip.mode)
     }
 }
 
-/// The stems of `track`, from the cache or separated with a progress bar, in `jobs`.
-func separate(_ track: Track, with model: LoadedModel, jobs: BatchJobs) throws -> Stems {
+/// The stems of `track` in a complete store: from the cache or separated (resuming an
+/// interrupted run) with a progress bar, in `jobs`.
+func separate(_ track: Track, with model: LoadedModel, jobs: BatchJobs) throws -> PreparedStems {
     let progress = ProgressReporter(label: track.name)
     let started = Date()
     let job = Separation.stems(of: track, with: model, in: jobs.group, warn: { printError("demixer: warning: \($0)") })
-    let result = try jobs.wait(for: job) { fraction in
+    let prepared = try jobs.wait(for: job) { fraction in
         if fraction > 0 {
             progress.update(fraction: fraction, audioSeconds: track.duration, elapsed: Date().timeIntervalSince(started))
         }
     }
-    if result.fromCache {
+    if prepared.isFromCache {
         printError("\(track.name): stems from the cache")
     } else {
         progress.finish(audioSeconds: track.duration, elapsed: Date().timeIntervalSince(started))
     }
-    return result.stems
+    return prepared
 }

@@ -4,6 +4,16 @@ import Testing
 
 /// The stem cache and the weights commands, through the command line.
 @Suite struct StorageCommandTests {
+    /// Drums written by one run and another from the cache differ by at most one 16-bit step:
+    /// the cache keeps ≥ 100 dB of each stem, finer than the output's own precision.
+    static func withinOneStep(_ path: String, of first: AudioBuffer) throws -> Bool {
+        let written = try AudioFile.read(path).audio
+        guard written.frameCount == first.frameCount else { return false }
+        return zip(written.channels, first.channels).allSatisfy { a, b in
+            zip(a, b).allSatisfy { abs($0 - $1) <= 1.0 / 32_768 + 1e-9 }
+        }
+    }
+
     @Test func aSecondRunReadsTheCacheAndADamagedEntryIsRecomputed() throws {
         let dir = try TemporaryDirectory()
         let input = dir.path("song.wav")
@@ -13,11 +23,12 @@ import Testing
         let first = try CLI.run(arguments, environment: environment)
         #expect(first.status == 0, "\(first.errors)")
         #expect(!first.errors.contains("from the cache"))
-        let firstDrums = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/5f0a1e01-754fa305/song/drums.wav")))
+        let drums = dir.path("out/5f0a1e01-754fa305/song/drums.wav")
+        let firstDrums = try AudioFile.read(drums).audio
 
         let second = try CLI.run(arguments, environment: environment)
         #expect(second.errors.contains("stems from the cache"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("out/5f0a1e01-754fa305/song/drums.wav"))) == firstDrums)
+        #expect(try Self.withinOneStep(drums, of: firstDrums))
 
         let stems = dir.path("cache/demixer/stems")
         let entry = try #require(try FileManager.default.contentsOfDirectory(atPath: stems).first { $0.hasSuffix(".stems") })
@@ -27,9 +38,13 @@ import Testing
         try handle.close()
         let third = try CLI.run(arguments, environment: environment)
         #expect(third.status == 0)
-        #expect(third.errors.contains("separating again"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("out/5f0a1e01-754fa305/song/drums.wav"))) == firstDrums)
+        #expect(third.errors.contains("checksum mismatch"))
+        #expect(third.errors.contains("separating the rest again"))
+        #expect(try Self.withinOneStep(drums, of: firstDrums))
 
+        // The damaged entry is gone; the next run separates and caches the song anew.
+        #expect(try CLI.run(["cache", "list"], environment: environment).output.contains("0 cached songs"))
+        #expect(try CLI.run(arguments, environment: environment).status == 0)
         let list = try CLI.run(["cache", "list"], environment: environment)
         #expect(list.output.contains("1 cached song"))
         let clear = try CLI.run(["cache", "clear"], environment: environment)

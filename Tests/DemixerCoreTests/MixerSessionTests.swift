@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.serialized) struct MixerSessionTests {
     @Test func separationFillsTheStoreAndEndsFinished() throws {
-        let session = silentSession(track: syntheticTrack(seconds: 1.2), model: try smallModel())
+        let session = try silentSession(track: try syntheticTrack(seconds: 1.2), model: try smallModel())
         defer { session.quit() }
         #expect(session.separation?.wait().isFinished == true)
         #expect(session.store.isComplete)
@@ -14,7 +14,7 @@ import Testing
 
     @Test func cancelThenExportAgainLeavesOneWriterAndNoTemporaryFiles() throws {
         let folder = try ScratchFolder()
-        let session = silentSession(track: syntheticTrack(seconds: 20), model: try smallModel())
+        let session = try silentSession(track: try syntheticTrack(seconds: 20), model: try smallModel())
         defer { session.quit() }
         let request = ExportRequest(kind: .stems, format: .audio(.flac24), destination: folder.url)
         #expect(session.startExport(request) == nil)
@@ -31,7 +31,7 @@ import Testing
 
     @Test func secondExportIsRefusedWhileOneRuns() throws {
         let folder = try ScratchFolder()
-        let session = silentSession(track: syntheticTrack(seconds: 2), model: try smallModel())
+        let session = try silentSession(track: try syntheticTrack(seconds: 2), model: try smallModel())
         defer { session.quit() }
         let request = ExportRequest(kind: .remix, format: .audio(.wav16), destination: folder.url)
         #expect(session.startExport(request) == nil)
@@ -41,7 +41,7 @@ import Testing
 
     @Test func quitDuringExportLeavesNoTemporaryFileAndEndsEveryJob() throws {
         let folder = try ScratchFolder()
-        let session = silentSession(track: syntheticTrack(seconds: 30), model: try smallModel())
+        let session = try silentSession(track: try syntheticTrack(seconds: 30), model: try smallModel())
         #expect(session.separation?.wait().isFinished == true)
         session.startExport(ExportRequest(kind: .stems, format: .audio(.flac24), destination: folder.url))
         let export = try #require(session.export)
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func quitWhileSeparatingCancelsTheSeparation() throws {
-        let session = silentSession(track: syntheticTrack(seconds: 60), model: try smallModel())
+        let session = try silentSession(track: try syntheticTrack(seconds: 60), model: try smallModel())
         session.quit()
         #expect(session.separation?.outcome?.isCancelled == true)
         #expect(!session.store.isComplete)
@@ -63,9 +63,9 @@ import Testing
     @Test func modelRateCarriesThroughStoreDurationAndExport() throws {
         let folder = try ScratchFolder()
         let model = try smallModel(sampleRate: 48_000)
-        let track = syntheticTrack(seconds: 1.5, sampleRate: 48_000)
+        let track = try syntheticTrack(seconds: 1.5, sampleRate: 48_000)
         #expect(track.duration == 1.5)
-        let session = silentSession(track: track, model: model)
+        let session = try silentSession(track: track, model: model)
         defer { session.quit() }
         #expect(session.store.sampleRate == 48_000)
         #expect(session.engine.status.position >= 0)
@@ -78,8 +78,8 @@ import Testing
 
     @Test func theRemixAsHeardIsExportedAtThePlayersTempoAndKey() throws {
         let folder = try ScratchFolder()
-        let track = syntheticTrack(seconds: 1.5, sampleRate: 48_000)
-        let session = silentSession(track: track, model: try smallModel(sampleRate: 48_000))
+        let track = try syntheticTrack(seconds: 1.5, sampleRate: 48_000)
+        let session = try silentSession(track: track, model: try smallModel(sampleRate: 48_000))
         defer { session.quit() }
         session.stretch = StretchSettings(tempo: 0.8, semitones: -2)
         #expect(session.controls.stretch == StretchSettings(tempo: Double(Float(0.8)), semitones: -2))
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func outputsReturnToTheSourceRateFromTheModelRate() throws {
-        let track = syntheticTrack(seconds: 1, sampleRate: 48_000, sourceRate: 44_100)
+        let track = try syntheticTrack(seconds: 1, sampleRate: 48_000, sourceRate: 44_100)
         let stems = [[[Float]](repeating: [Float](repeating: 0.1, count: 48_000), count: 2)]
         let buffers = try track.prepareForWriting(stems, clip: .none)
         #expect(buffers[0].sampleRate == 44_100)
@@ -100,7 +100,7 @@ import Testing
 
 @Suite struct NonFiniteOutputTests {
     @Test func nonFiniteModelOutputFailsTheBatchSeparationWithItsCount() throws {
-        let track = syntheticTrack(seconds: 1.2)
+        let track = try syntheticTrack(seconds: 1.2)
         let job = Separation.stems(of: track, with: try brokenModel(), in: JobGroup(), warn: { _ in })
         guard case .failed(let failure) = job.wait() else {
             Issue.record("expected the separation to fail")
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func thePlayerKeepsPlayingAndSaysHowManySamplesWereNotFinite() throws {
-        let session = silentSession(track: syntheticTrack(seconds: 1.2), model: try brokenModel())
+        let session = try silentSession(track: try syntheticTrack(seconds: 1.2), model: try brokenModel())
         defer { session.quit() }
         #expect(session.separation?.wait().isFinished == true)
         #expect(session.store.isComplete)
@@ -136,7 +136,7 @@ import Testing
         #expect(abs(track.frameCount - 48_000) <= 1)
         #expect(abs(track.duration - 1) < 1e-4)
 
-        let session = silentSession(track: track, model: model)
+        let session = try silentSession(track: track, model: model)
         defer { session.quit() }
         #expect(session.store.sampleRate == 48_000)
         let out = folder.url.appendingPathComponent("out")
@@ -151,7 +151,7 @@ import Testing
 @Suite struct StemsFileExportTests {
     @Test func theRemixAsHeardExportsAsOneStemsFileWithTheRemixAsMaster() throws {
         let folder = try ScratchFolder()
-        let session = silentSession(track: syntheticTrack(seconds: 1.5), model: try smallModel())
+        let session = try silentSession(track: try syntheticTrack(seconds: 1.5), model: try smallModel())
         defer { session.quit() }
         session.mix.strips[3].isMuted = true
         session.startExport(ExportRequest(kind: .remix, format: .stemsFile, destination: folder.url))

@@ -16,7 +16,7 @@ struct StemsInputTests {
         try StemsFile(master: tone, separated: [(name: "drums", audio: tone)]).write(to: path)
 
         let (track, stems) = try Track.loadStems(path)
-        let session = MixerSession(
+        let session = try MixerSession(
             track: track, model: try smallModel(), stems: stems, output: .sink(ClockSink(sampleRate: track.sampleRate)))
         defer { session.quit() }
 

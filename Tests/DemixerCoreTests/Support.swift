@@ -1,12 +1,14 @@
+import AudioIO
 import Demucs
 import DemixerCore
 import Foundation
 import ModelFiles
 import Playback
+import StemCache
 
 /// A small random-weight HT Demucs at `sampleRate`, fast enough to separate seconds of
-/// audio in a test, wrapped as the application loads models (no cache).
-func smallModel(sampleRate: Int = 44_100) throws -> LoadedModel {
+/// audio in a test, wrapped as the application loads models (by default without a cache).
+func smallModel(sampleRate: Int = 44_100, shifts: Int = 0, cache: StemCache? = nil) throws -> LoadedModel {
     var config = HTDemucsConfig(sources: ["drums", "bass", "other", "vocals"])
     config.channels = 8
     config.bottomChannels = 32
@@ -16,27 +18,30 @@ func smallModel(sampleRate: Int = 44_100) throws -> LoadedModel {
     config.sampleRate = sampleRate
     config.segment = .init(numerator: 1, denominator: 2)
     let model = try HTDemucs(config: config, randomSeed: 7)
+    var options = SeparationOptions()
+    options.shifts = shifts
     return LoadedModel(
-        separator: try Separator(bag: ModelBag(model)), displayName: "small", identity: "small-\(sampleRate)", cache: nil)
+        separator: try Separator(bag: ModelBag(model), options: options), displayName: "small",
+        identity: "small-\(sampleRate)", cache: cache)
 }
 
 /// `seconds` of a stereo test signal at `sampleRate`, as a track from a `sourceRate` file.
-func syntheticTrack(seconds: Double, sampleRate: Int = 44_100, sourceRate: Int? = nil) -> Track {
+func syntheticTrack(seconds: Double, sampleRate: Int = 44_100, sourceRate: Int? = nil) throws -> Track {
     let frames = Int(seconds * Double(sampleRate))
-    var values = [Float](repeating: 0, count: 2 * frames)
+    var channels = [[Float]](repeating: [Float](repeating: 0, count: frames), count: 2)
     for i in 0..<frames {
         let t = Float(i) / Float(sampleRate)
-        values[i] = 0.3 * sinf(2 * .pi * 220 * t)
-        values[frames + i] = 0.2 * sinf(2 * .pi * 330 * t)
+        channels[0][i] = 0.3 * sinf(2 * .pi * 220 * t)
+        channels[1][i] = 0.2 * sinf(2 * .pi * 330 * t)
     }
     return Track(
         name: "tone", fileExtension: "wav", sourceRate: sourceRate ?? sampleRate, sourceChannels: 2,
-        sampleRate: sampleRate, mix: Tensor(shape: [2, frames], values: values))
+        mix: try MappedAudio(copying: AudioBuffer(sampleRate: sampleRate, channels: channels)))
 }
 
 /// A session playing into a silent clock, as the player runs without a sound card.
-func silentSession(track: Track, model: LoadedModel) -> MixerSession {
-    MixerSession(track: track, model: model, output: .sink(ClockSink(sampleRate: track.sampleRate)))
+func silentSession(track: Track, model: LoadedModel) throws -> MixerSession {
+    try MixerSession(track: track, model: model, output: .sink(ClockSink(sampleRate: track.sampleRate)))
 }
 
 /// Polls `condition` every 10 ms for up to `seconds`; returns whether it came true.

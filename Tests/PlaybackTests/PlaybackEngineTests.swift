@@ -75,9 +75,9 @@ final class StallingSink: AudioSink {
         engine.stop()
     }
 
-    @Test func playbackWaitsForSeparationToCatchUp() {
+    @Test func playbackWaitsForSeparationToCatchUp() throws {
         let stems = testStems(frames: 44_100)
-        let store = StemStore(stems: 4, channels: 2, frames: 44_100, sampleRate: 44_100, tileFrames: 441)
+        let store = try StemStore(stems: 4, channels: 2, frames: 44_100, sampleRate: 44_100, tileFrames: 441)
         store.append(start: 0, frames: 4_410, stems: stems.map { $0.map { Array($0[..<4_410]) } })
         let engine = PlaybackEngine(
             store: store, controls: MixerControls(state: MixState(stems: ["a", "b", "c", "d"]), playing: true))

@@ -23,9 +23,9 @@ import Testing
         #expect(!harness.status.isBuffering)
     }
 
-    @Test func playheadWaitsAtTheEndOfWhatIsSeparatedThenResumesWhenMoreIsSeparated() {
+    @Test func playheadWaitsAtTheEndOfWhatIsSeparatedThenResumesWhenMoreIsSeparated() throws {
         let stems = testStems(frames: 20_000)
-        let store = StemStore(stems: 4, channels: 2, frames: 20_000, sampleRate: 44_100, tileFrames: 1_000)
+        let store = try StemStore(stems: 4, channels: 2, frames: 20_000, sampleRate: 44_100, tileFrames: 1_000)
         store.append(start: 0, frames: 5_000, stems: stems.map { $0.map { Array($0[..<5_000]) } })
         let harness = RenderHarness(store: store, state: MixState(stems: names))
         let played = harness.render(periods: 20)
@@ -43,10 +43,10 @@ import Testing
         #expect(resumed[0][300...].contains { $0 != 0 })
     }
 
-    @Test func aSeekPastAGapPlaysTheSeparatedRangeThereAndWaitsAtItsEnd() {
+    @Test func aSeekPastAGapPlaysTheSeparatedRangeThereAndWaitsAtItsEnd() throws {
         // One stem whose every sample is its own frame number, scaled.
         let ramp = (0..<40_000).map { Float($0) / 40_000 }
-        let store = StemStore(stems: 1, channels: 1, frames: 40_000, sampleRate: 44_100, tileFrames: 1_000)
+        let store = try StemStore(stems: 1, channels: 1, frames: 40_000, sampleRate: 44_100, tileFrames: 1_000)
         store.append(start: 0, frames: 5_000, stems: [[ramp]])
         store.write(start: 20_000, stems: [[Array(ramp[20_000..<30_000])]])
         for tile in 20..<30 { store.markSeparated(tile: tile) }
@@ -161,9 +161,9 @@ import Testing
         #expect(played[0].contains { abs($0) > 0.1 })
     }
 
-    @Test func stretchedPlaybackNeverPassesTheEndOfWhatIsSeparated() {
+    @Test func stretchedPlaybackNeverPassesTheEndOfWhatIsSeparated() throws {
         let stems = testStems(frames: 60_000)
-        let store = StemStore(stems: 4, channels: 2, frames: 60_000, sampleRate: 44_100, tileFrames: 1_000)
+        let store = try StemStore(stems: 4, channels: 2, frames: 60_000, sampleRate: 44_100, tileFrames: 1_000)
         store.append(start: 0, frames: 20_000, stems: stems.map { $0.map { Array($0[..<20_000]) } })
         let harness = RenderHarness(store: store, state: MixState(stems: names))
         var positions: [Int] = []

@@ -16,9 +16,10 @@ func testStems(stems: Int = 4, channels: Int = 2, frames: Int) -> [[[Float]]] {
 }
 
 /// A store holding `stems`, all of it separated.
+/// A store holding `stems`, all separated; a test cannot go on without one.
 func filledStore(_ stems: [[[Float]]]) -> StemStore {
     let frames = stems[0][0].count
-    let store = StemStore(stems: stems.count, channels: stems[0].count, frames: frames, sampleRate: 44_100)
+    let store = try! StemStore(stems: stems.count, channels: stems[0].count, frames: frames, sampleRate: 44_100)
     store.append(start: 0, frames: frames, stems: stems)
     return store
 }
