@@ -236,3 +236,62 @@ extension PlayerTmuxTests {
         #expect(ended.contains("STATUS 78"), "\(ended)")
     }
 }
+
+extension PlayerTmuxTests {
+    /// A minute of the demo song, long enough that seeking beyond the separated part
+    /// happens while the demo model is still separating.
+    static func minuteOfDemoSong(at path: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let demo = try AudioFile.read(root.appendingPathComponent("Weights/demo-song.flac").path).audio
+        let song = AudioBuffer(sampleRate: demo.sampleRate, channels: demo.channels.map { $0 + $0 })
+        try AudioFile.write(song, to: path, format: .wavFloat32)
+    }
+
+    @Test(.enabled(if: hasTmux, "tmux is not installed"))
+    func aSeekBeyondTheSeparatedPartMovesTheSeparationThereAndTheCacheEqualsAnInOrderRun() throws {
+        let dir = try TemporaryDirectory()
+        let song = dir.path("song.wav")
+        try Self.minuteOfDemoSong(at: song)
+        let raw = dir.path("played.raw")
+        let environment = ["XDG_CONFIG_HOME": dir.path("config"), "XDG_CACHE_HOME": dir.path("cache")]
+        let command = """
+            cd \(dir.url.path) && XDG_CONFIG_HOME=\(dir.path("config")) XDG_CACHE_HOME=\(dir.path("cache")) \(CLI.executable.path) \(song) -n demo \
+            --device "file:'\(raw)',raw"; echo "EXITED $?"; sleep 60
+            """
+        let session = try Session(command: command, width: 120)
+        let opened = try session.waitFor(seconds: 60) { $0.contains("song.wav") }
+        try #require(opened.contains("song.wav"), "the player did not open:\n\(opened)")
+        Thread.sleep(forTimeInterval: 3)
+        // To the end, then back 10 s: the playhead waits near 0:50, far beyond what is separated.
+        try session.send("End")
+        try session.send("Left", "Left")
+        let seeked = Date()
+        let playing = try session.waitFor(seconds: 60) { $0.range(of: #"0:5[1-8]\.\d"#, options: .regularExpression) != nil }
+        let wait = Date().timeIntervalSince(seeked)
+        #expect(playing.range(of: #"0:5[1-8]\.\d"#, options: .regularExpression) != nil, "playback did not resume:\n\(playing)")
+        #expect(!playing.contains("Separated "), "the whole song was separated before the seek mattered:\n\(playing)")
+        #expect(wait < 30, "playback resumed \(wait) s after the seek")
+        // What plays there is the song, not silence.
+        let recent = try recordedStereo(raw)[0].suffix(22_050)
+        #expect(recent.contains { abs($0) > 0.01 }, "the last half second recorded is silent")
+
+        let separated = try session.waitFor(seconds: 240) { $0.contains("Separated ") }
+        try #require(separated.contains("Separated "), "separation did not finish:\n\(separated)")
+        try session.send("q")
+        let exited = try session.waitFor(seconds: 60) { $0.contains("EXITED") }
+        #expect(exited.contains("EXITED 0"), "the player should quit cleanly:\n\(exited)")
+
+        // The entry the player cached equals, byte for byte, the one an in-order run caches.
+        let stems = dir.path("cache/demixer/stems")
+        func entry() throws -> Data {
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: stems).first { $0.hasSuffix(".stems") })
+            return try Data(contentsOf: URL(fileURLWithPath: "\(stems)/\(name)"))
+        }
+        let afterSeeking = try entry()
+        #expect(try CLI.run(["cache", "clear"], environment: environment).status == 0)
+        let inOrder = try CLI.run(["separate", song, "-n", "demo", "-o", dir.path("out")], environment: environment)
+        try #require(inOrder.status == 0, "\(inOrder.errors)")
+        #expect(try entry() == afterSeeking)
+    }
+}
