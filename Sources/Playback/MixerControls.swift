@@ -12,6 +12,9 @@ public final class MixerControls: Sendable {
     private let gains: AtomicFloats
     private let playing: Atomic<Bool>
     private let seekTarget = Atomic<Int>(-1)
+    private let lastSeekTarget = Atomic<Int>(0)
+    private let seeksRequested = Atomic<Int>(0)
+    private let seeksApplied = Atomic<Int>(0)
     private let loopBounds = Atomic<UInt64>(noLoop)
     /// Tempo and semitones as two `Float` bit patterns in one word.
     private let stretchBits = Atomic<UInt64>(packed(.original))
@@ -46,13 +49,29 @@ public final class MixerControls: Sendable {
     /// Asks the audio thread to move the playhead to `frame` (after a short fade).
     /// A later request replaces one not yet taken.
     public func requestSeek(to frame: Int) {
-        seekTarget.store(max(0, frame), ordering: .relaxed)
+        lastSeekTarget.store(max(0, frame), ordering: .relaxed)
+        seeksRequested.add(1, ordering: .releasing)
+        seekTarget.store(max(0, frame), ordering: .releasing)
     }
 
-    /// The pending seek, if any, which the caller now owns.
-    func takeSeekRequest() -> Int? {
-        let frame = seekTarget.exchange(-1, ordering: .relaxed)
-        return frame >= 0 ? frame : nil
+    /// Where the last seek goes while the audio thread has not moved the playhead there
+    /// yet; nil once it has. A seek relative to the playhead starts from here, so keys
+    /// pressed in quick succession (End, then ←) add up.
+    public var pendingSeekTarget: Int? {
+        seeksRequested.load(ordering: .relaxed) > seeksApplied.load(ordering: .relaxed)
+            ? lastSeekTarget.load(ordering: .relaxed) : nil
+    }
+
+    /// The pending seek, if any, which the caller now owns, with the number of requests
+    /// it answers (for `seekApplied`).
+    func takeSeekRequest() -> (frame: Int, requests: Int)? {
+        let frame = seekTarget.exchange(-1, ordering: .acquiring)
+        return frame >= 0 ? (frame, seeksRequested.load(ordering: .relaxed)) : nil
+    }
+
+    /// The audio thread moved the playhead for the first `requests` seek requests.
+    func seekApplied(requests: Int) {
+        seeksApplied.store(requests, ordering: .relaxed)
     }
 
     /// Tempo, key and formant choice of what is heard. All travel in one atomic word, so

@@ -53,6 +53,9 @@ final class Renderer {
     private let levels: UnsafeMutableBufferPointer<BlockLevels>
     private var fade: GainSmoother
     private var pendingSeek: Int?
+    /// The seek requests `pendingSeek` answers, and those the playhead has answered.
+    private var pendingSeekRequests = 0
+    private var answeredSeekRequests = 0
 
     /// A renderer for `store` that produces at most `maxFrames` frames per call,
     /// starting at frame 0 with the gains and transport state `controls` hold now.
@@ -105,7 +108,8 @@ final class Renderer {
             smoothers[stem].setTarget(controls.targetGain(ofStem: stem))
         }
         if let seek = controls.takeSeekRequest() {
-            pendingSeek = min(seek, store.frameCount)
+            pendingSeek = min(seek.frame, store.frameCount)
+            pendingSeekRequests = seek.requests
         }
         levels.update(repeating: BlockLevels())
         let settings = controls.stretch
@@ -146,6 +150,7 @@ final class Renderer {
             status.publish(meters[meter].reading, at: meter)
         }
         status.position = playhead
+        controls.seekApplied(requests: answeredSeekRequests)
         interleave(sound, stride: stride, frames: frames, into: output, format: format)
     }
 
@@ -202,6 +207,7 @@ final class Renderer {
             if fade.isSilent, let seek = pendingSeek {
                 playhead = seek
                 pendingSeek = nil
+                answeredSeekRequests = pendingSeekRequests
             }
             // Where the separated run from the playhead ends: the end of the track, the next
             // tile not separated yet, or the playhead itself when its own tile is not.

@@ -70,7 +70,9 @@ final class PlayerSession: PlayerController {
         let rate = Double(session.store.sampleRate)
         switch command {
         case .togglePlay: session.controls.isPlaying.toggle()
-        case .seek(let seconds): session.seek(toFrame: session.engine.status.position + Int(seconds * seekScale * rate))
+        case .seek(let seconds):
+            let from = session.controls.pendingSeekTarget ?? session.engine.status.position
+            session.seek(toFrame: from + Int(seconds * seekScale * rate))
         case .seekTo(let seconds): session.seek(toFrame: Int(seconds * rate))
         case .seekToStart: session.seek(toFrame: 0)
         case .seekToEnd: session.seek(toFrame: session.store.frameCount - 1)

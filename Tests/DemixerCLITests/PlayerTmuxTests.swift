@@ -146,7 +146,7 @@ import Testing
             --weights \(CLI.smallModel.path) --device null; echo "STATUS $?"; stty -g > \(dir.path("after")); sleep 60
             """
         let session = try Session(command: command)
-        let running = try session.waitFor(seconds: 30) { $0.contains("restore-") }
+        let running = try session.waitFor(seconds: 30) { $0.contains("restore-") && $0.contains("Space Play") }
         try #require(running.contains("Space Play"), "the player did not start:\n\(running)")
         if interruption == "C-c" {
             try session.send("C-c")

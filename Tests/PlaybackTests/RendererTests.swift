@@ -23,6 +23,18 @@ import Testing
         #expect(!harness.status.isBuffering)
     }
 
+    @Test func aSeekIsPendingUntilThePlayheadHasMovedSoQuickKeysAddUp() {
+        let harness = RenderHarness(store: filledStore(testStems(frames: 20_000)), state: MixState(stems: names))
+        harness.renderQuietly()
+        #expect(harness.controls.pendingSeekTarget == nil)
+        harness.controls.requestSeek(to: 15_000)
+        harness.controls.requestSeek(to: (harness.controls.pendingSeekTarget ?? 0) - 2_000)
+        #expect(harness.controls.pendingSeekTarget == 13_000)
+        _ = harness.render(periods: 4)
+        #expect(harness.controls.pendingSeekTarget == nil)
+        #expect((13_000..<15_000).contains(harness.status.position))
+    }
+
     @Test func playheadWaitsAtTheEndOfWhatIsSeparatedThenResumesWhenMoreIsSeparated() throws {
         let stems = testStems(frames: 20_000)
         let store = try StemStore(stems: 4, channels: 2, frames: 20_000, sampleRate: 44_100, tileFrames: 1_000)
