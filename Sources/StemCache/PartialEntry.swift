@@ -1,4 +1,6 @@
 import AtomicFiles
+import Dispatch
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -98,6 +100,24 @@ public final class PartialEntry: @unchecked Sendable {
     /// track is never all in memory), installs it atomically, deletes the partial and
     /// then keeps the cache within its cap (see `StemCache.enforceCap(keeping:)`).
     /// Every tile must be marked done; afterwards this object is closed.
+    /// Block `block` of the compact entry read from the body and encoded, using
+    /// `samples` (room for one block of every plane) as scratch; nil when a read fails.
+    private func encodedBlock(
+        _ block: Int, of entryFacts: EntryFormat.Facts, using samples: UnsafeMutableBufferPointer<Float>
+    ) -> [UInt8]? {
+        let frames = entryFacts.frames(ofUnit: block)
+        var planes: [UnsafeBufferPointer<Float>] = []
+        for plane in 0..<facts.planeCount {
+            let target = UnsafeMutableBufferPointer(rebasing: samples[(plane * frames.count)..<((plane + 1) * frames.count)])
+            let offset = bodyOffset + 4 * (plane * frameCount + frames.lowerBound)
+            guard readFully(fileDescriptor, into: UnsafeMutableRawBufferPointer(target), at: offset) == 4 * frames.count else {
+                return nil
+            }
+            planes.append(UnsafeBufferPointer(target))
+        }
+        return EntryFormat.block(block, planes: planes)
+    }
+
     public func finish() throws(StemCacheError) {
         let done = doneTiles.count { $0 }
         guard done == facts.unitCount else { throw .unfinished(path: path, doneTiles: done, tileCount: facts.unitCount) }
@@ -114,22 +134,27 @@ public final class PartialEntry: @unchecked Sendable {
             try staging { () throws(FileFailure) in try staged.append(contentsOf: [UInt8](repeating: 0, count: headerSize)) }
             var ends: [UInt64] = []
             var end = 0
-            let samples = UnsafeMutableBufferPointer<Float>.allocate(capacity: facts.planeCount * EntryFormat.blockFrames)
-            defer { samples.deallocate() }
-            for block in 0..<entryFacts.unitCount {
-                let frames = entryFacts.frames(ofUnit: block)
-                let planes = try (0..<facts.planeCount).map { plane throws(StemCacheError) in
-                    let target = UnsafeMutableBufferPointer(rebasing: samples[(plane * frames.count)..<((plane + 1) * frames.count)])
-                    let offset = bodyOffset + 4 * (plane * frameCount + frames.lowerBound)
-                    guard readFully(fileDescriptor, into: UnsafeMutableRawBufferPointer(target), at: offset) == 4 * frames.count else {
-                        throw failure("reading the separated samples")
+            // Blocks are encoded a batch at a time on every core, then written in order.
+            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let batch = 8 * cores
+            let blockFacts = entryFacts
+            for first in stride(from: 0, to: blockFacts.unitCount, by: batch) {
+                let count = min(batch, blockFacts.unitCount - first)
+                let encoded = Mutex([[UInt8]?](repeating: nil, count: count))
+                DispatchQueue.concurrentPerform(iterations: cores) { worker in
+                    let samples = UnsafeMutableBufferPointer<Float>.allocate(capacity: facts.planeCount * EntryFormat.blockFrames)
+                    defer { samples.deallocate() }
+                    for index in stride(from: worker, to: count, by: cores) {
+                        let bytes = encodedBlock(first + index, of: blockFacts, using: samples)
+                        encoded.withLock { $0[index] = bytes }
                     }
-                    return UnsafeBufferPointer(target)
                 }
-                let bytes = EntryFormat.block(block, planes: planes)
-                try staging { () throws(FileFailure) in try staged.append(contentsOf: bytes) }
-                end += bytes.count
-                ends.append(UInt64(end))
+                for bytes in encoded.withLock({ $0 }) {
+                    guard let bytes else { throw failure("reading the separated samples") }
+                    try staging { () throws(FileFailure) in try staged.append(contentsOf: bytes) }
+                    end += bytes.count
+                    ends.append(UInt64(end))
+                }
             }
             let header = EntryFormat.header(magic: EntryFormat.entryMagic, version: EntryFormat.version, facts: entryFacts, table: ends)
             try staging { () throws(FileFailure) in

@@ -264,9 +264,15 @@ extension PlayerTmuxTests {
         try #require(opened.contains("song.wav"), "the player did not open:\n\(opened)")
         Thread.sleep(forTimeInterval: 3)
         // To the end, then back 10 s: the playhead waits near 0:50, far beyond what is separated.
-        try session.send("End")
-        try session.send("Left", "Left")
-        let seeked = Date()
+        // Keys sent into a pane can be missed while the player starts up: send again until it moved.
+        var seeked = Date()
+        for _ in 0..<5 {
+            try session.send("End")
+            try session.send("Left", "Left")
+            seeked = Date()
+            let moved = try session.waitFor(seconds: 3) { $0.range(of: #"0:(49|5\d)\.\d"#, options: .regularExpression) != nil }
+            if moved.range(of: #"0:(49|5\d)\.\d"#, options: .regularExpression) != nil { break }
+        }
         let playing = try session.waitFor(seconds: 60) { $0.range(of: #"0:5[1-8]\.\d"#, options: .regularExpression) != nil }
         let wait = Date().timeIntervalSince(seeked)
         #expect(playing.range(of: #"0:5[1-8]\.\d"#, options: .regularExpression) != nil, "playback did not resume:\n\(playing)")
