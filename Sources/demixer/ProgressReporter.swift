@@ -29,9 +29,11 @@ final class ProgressReporter: Sendable {
         }
     }
 
-    /// Separation progress: speed as a multiple of real time and the time left.
-    func update(fraction: Double, audioSeconds: Double, elapsed: Double) {
-        let speed = elapsed > 0 ? fraction * audioSeconds / elapsed : 0
+    /// Separation progress: speed as a multiple of real time and the time left, the speed
+    /// counted from `start` (a report seen earlier: a resumed run's first).
+    func update(fraction: Double, audioSeconds: Double, elapsed: Double, since start: (fraction: Double, elapsed: Double) = (0, 0)) {
+        let seconds = elapsed - start.elapsed
+        let speed = seconds > 0 ? (fraction - start.fraction) * audioSeconds / seconds : 0
         let remaining = speed > 0 ? (1 - fraction) * audioSeconds / speed : 0
         update(fraction: fraction, detail: String(format: "%.2f× real time, ETA %@", speed, formatDuration(remaining)))
     }

@@ -133,15 +133,19 @@ func separate(_ track: Track, with model: LoadedModel, jobs: BatchJobs) throws -
     let progress = ProgressReporter(label: track.name)
     let started = Date()
     let job = Separation.stems(of: track, with: model, in: jobs.group, warn: { printError("demixer: warning: \($0)") })
+    // The speed counts from the first report on, so a resumed run's earlier part is not in it.
+    var first: (fraction: Double, elapsed: Double)?
     let prepared = try jobs.wait(for: job) { fraction in
-        if fraction > 0 {
-            progress.update(fraction: fraction, audioSeconds: track.duration, elapsed: Date().timeIntervalSince(started))
-        }
+        guard fraction > 0 else { return }
+        let elapsed = Date().timeIntervalSince(started)
+        if first == nil { first = (fraction, elapsed) }
+        progress.update(fraction: fraction, audioSeconds: track.duration, elapsed: elapsed, since: first!)
     }
     if prepared.isFromCache {
         printError("\(track.name): stems from the cache")
     } else {
-        progress.finish(audioSeconds: track.duration, elapsed: Date().timeIntervalSince(started))
+        let separated = track.duration * Double(track.frameCount - prepared.resumedFrames) / Double(max(track.frameCount, 1))
+        progress.finish(audioSeconds: separated, elapsed: Date().timeIntervalSince(started))
     }
     return prepared
 }
