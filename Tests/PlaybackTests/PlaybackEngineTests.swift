@@ -82,8 +82,8 @@ final class StallingSink: AudioSink {
         let engine = PlaybackEngine(
             store: store, controls: MixerControls(state: MixState(stems: ["a", "b", "c", "d"]), playing: true))
         engine.start(sink: ClockSink(sampleRate: 44_100))
-        #expect(eventually { engine.status.isBuffering })
-        #expect(engine.status.position == 4_410)
+        // Buffering is set within a period and the position at its end: wait for both.
+        #expect(eventually { engine.status.isBuffering && engine.status.position == 4_410 })
         store.append(start: 4_410, frames: 39_690, stems: stems.map { $0.map { Array($0[4_410...]) } })
         #expect(eventually { engine.status.position > 4_410 && !engine.status.isBuffering })
         engine.stop()
