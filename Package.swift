@@ -91,7 +91,7 @@ let package = Package(
         // Separated stems cached on disk, keyed by audio and model.
         .target(
             name: "StemCache",
-            dependencies: ["AtomicFiles", "CHalfPrecision", "MappedStorage", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["AtomicFiles", "CHalfPrecision", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Mixer rules, presets, gain smoothing, meters, offline remix rendering and
         // offline tempo and key change (Rubber Band).

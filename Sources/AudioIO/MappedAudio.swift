@@ -37,7 +37,7 @@ public final class MappedAudio: Sendable {
 
     /// A copy of `audio` in an unnamed temporary file in `directory`, as if decoded from a
     /// file of that rate and channel count (a stems file's master, a test's track).
-    public convenience init(copying audio: AudioBuffer, temporaryIn directory: String = AudioFile.temporaryDirectory)
+    public convenience init(copying audio: AudioBuffer, temporaryIn directory: String = MappedFloats.temporaryDirectory)
         throws(AudioIOError)
     {
         let frames = audio.frameCount
@@ -71,11 +71,6 @@ public final class MappedAudio: Sendable {
 }
 
 extension AudioFile {
-    /// The system's temporary directory (`TMPDIR`, else `/tmp`).
-    public static var temporaryDirectory: String {
-        getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-    }
-
     /// Decodes `path` (``decode(_:consume:)``), resamples it to `sampleRate` as it goes
     /// (``Resampler``) and keeps the result in unnamed temporary files in `directory`,
     /// ending as one planar mapping: the track is never whole in anonymous memory.
@@ -83,7 +78,7 @@ extension AudioFile {
     /// Disk use peaks at twice the result's size, while the spilled channels are copied
     /// into the final mapping.
     public static func readMapped(
-        _ path: String, sampleRate: Int, temporaryIn directory: String = temporaryDirectory
+        _ path: String, sampleRate: Int, temporaryIn directory: String = MappedFloats.temporaryDirectory
     ) throws(AudioIOError) -> MappedAudio {
         try readMapped(path, sampleRate: sampleRate, temporaryIn: directory, chunk: SpilledSamples.defaultChunk)
     }

@@ -92,8 +92,7 @@ public enum Separation {
                 return 0
             } catch let problem as StemCacheError {
                 // A damaged block: the cache entry is dropped and the rest separated.
-                warn("\(problem); removed it, separating the rest again")
-                try? FileManager.default.removeItem(atPath: entry.path)
+                warn("\(model.cache?.discard(entry, damagedBy: problem) ?? problem.description); separating the rest again")
                 var rest = TileOrder(grid: grid, store: store)
                 return try separate(
                     into: store, tiles: &rest, from: track, with: model, partial: nil, context: context,

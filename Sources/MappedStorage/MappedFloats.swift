@@ -14,6 +14,11 @@ public final class MappedFloats: @unchecked Sendable {
     private let descriptor: Int32
     private let mappedBytes: Int
 
+    /// Where unnamed working files go: `$TMPDIR`, else `/tmp`.
+    public static var temporaryDirectory: String {
+        getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    }
+
     /// Why a mapping could not be made.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String

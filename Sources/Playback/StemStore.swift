@@ -66,7 +66,7 @@ public final class StemStore: @unchecked Sendable {
             precondition(storage.buffer.count == count, "the storage holds \(storage.buffer.count) samples, not \(count)")
             self.storage = storage
         } else {
-            self.storage = try MappedFloats(count: count, temporaryIn: FileManager.default.temporaryDirectory.path)
+            self.storage = try MappedFloats(count: count, temporaryIn: MappedFloats.temporaryDirectory)
         }
         samples = self.storage.buffer
         wordCount = (tileCount + 63) / 64

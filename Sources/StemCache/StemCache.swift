@@ -1,6 +1,5 @@
 import AtomicFiles
 import Foundation
-import MappedStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -98,11 +97,23 @@ public struct StemCache: Sendable {
 
     /// Removes the damaged entry at `path` and says what happened.
     private func discard(_ path: String, because problem: String) -> Lookup {
+        .discarded(reason: removeDamaged(path, because: problem))
+    }
+
+    /// Removes the entry `entry` reads after `decode` found a damaged block in it
+    /// (`problem`), as `load` removes one whose header is damaged; says what happened,
+    /// for a warning.
+    public func discard(_ entry: EntryReader, damagedBy problem: StemCacheError) -> String {
+        guard case .damagedEntry(_, let reason) = problem else { return removeDamaged(entry.path, because: problem.description) }
+        return removeDamaged(entry.path, because: reason)
+    }
+
+    private func removeDamaged(_ path: String, because problem: String) -> String {
         do throws(StemCacheError) {
             try Self.removeEntry(at: path)
-            return .discarded(reason: "\(path): \(problem); removed it")
+            return "\(path): \(problem); removed it"
         } catch {
-            return .discarded(reason: "\(path): \(problem); \(error)")
+            return "\(path): \(problem); \(error)"
         }
     }
 
@@ -118,42 +129,6 @@ public struct StemCache: Sendable {
             }
         }
     }
-
-    // MARK: store
-
-    /// Writes `stems`, whole, as the entry for `key` the way a separation does: into
-    /// the partial entry, then `finish()` (atomic, then the cap is enforced). For stems
-    /// that are all in memory already; a separation writes its tiles as they come.
-    public func store(_ stems: CachedStems, for key: CacheKey) throws(StemCacheError) {
-        let frames = stems.frameCount
-        guard let partial = try openPartial(
-            for: key, sources: stems.sources, sampleRate: stems.sampleRate, channelCount: stems.channelCount,
-            frameCount: frames, tileFrames: Self.storeTileFrames, trackName: stems.trackName)
-        else {
-            throw .fileSystem(path: partialURL(for: key).path, operation: "storing", reason: "another writer holds it")
-        }
-        do throws(StemCacheError) {
-            if frames > 0 {
-                let body: MappedFloats
-                do {
-                    body = try MappedFloats(fileDescriptor: partial.fileDescriptor, offset: partial.bodyOffset, count: stems.stems.count * stems.channelCount * frames)
-                } catch {
-                    throw .fileSystem(path: partial.path, operation: "mapping the partial entry", reason: error.description)
-                }
-                for (plane, samples) in stems.stems.joined().enumerated() {
-                    _ = UnsafeMutableBufferPointer(rebasing: body.buffer[(plane * frames)..<((plane + 1) * frames)]).update(fromContentsOf: samples)
-                }
-            }
-            for tile in partial.doneTiles.indices { try partial.markDone(tile) }
-            try partial.finish()
-        } catch {
-            partial.discard()
-            throw error
-        }
-    }
-
-    /// Tiles of `store`: any size works; a few blocks' worth keeps the bitmap short.
-    static let storeTileFrames = 64 * EntryFormat.blockFrames
 
     // MARK: cap
 
