@@ -75,7 +75,7 @@ public enum Separation {
     ) throws -> Int {
         let store = prepared.store
         let grid = TileGrid(frameCount: store.frameCount, tileFrames: store.tileFrames)
-        var order = TileOrder(grid: grid, store: store)
+        let order = TileOrder(grid: grid, store: store)
         func progress() { context.report(progress: Double(store.separatedFrames) / Double(max(store.frameCount, 1))) }
         switch prepared.origin {
         case .given:
@@ -93,20 +93,19 @@ public enum Separation {
             } catch let problem as StemCacheError {
                 // A damaged block: the cache entry is dropped and the rest separated.
                 warn("\(model.cache?.discard(entry, damagedBy: problem) ?? problem.description); separating the rest again")
-                var rest = TileOrder(grid: grid, store: store)
                 return try separate(
-                    into: store, tiles: &rest, from: track, with: model, partial: nil, context: context,
+                    into: store, tiles: order, from: track, with: model, partial: nil, context: context,
                     compute: compute, focus: focus, progress: progress)
             }
         case .separation(let partial):
             return try separate(
-                into: store, tiles: &order, from: track, with: model, partial: partial, context: context,
+                into: store, tiles: order, from: track, with: model, partial: partial, context: context,
                 compute: compute, focus: focus, progress: progress)
         }
     }
 
     private static func separate(
-        into store: StemStore, tiles order: inout TileOrder, from track: Track, with model: LoadedModel,
+        into store: StemStore, tiles order: TileOrder, from track: Track, with model: LoadedModel,
         partial: PartialEntry?, context: JobContext, compute: ComputeContext, focus: () -> Int,
         progress: () -> Void
     ) throws -> Int {
@@ -119,7 +118,7 @@ public enum Separation {
                 mix: mix,
                 context: compute,
                 isCancelled: { context.isCancelled || persistFailure != nil },
-                nextTile: { order.next(focus: focus()) },
+                wantedTile: { order.next(focus: focus()) },
                 onProgress: { _ in progress() },
                 onSpan: { span in
                     nonFinite += span.nonFiniteSamples
@@ -173,26 +172,16 @@ public enum Separation {
 }
 
 /// The order tiles are filled in: the first missing one from the focus on, then the
-/// ones before it; each tile once.
+/// ones before it. A query of the store: it names the same tile until that tile is
+/// separated or the focus moves.
 struct TileOrder {
     let grid: TileGrid
     let store: StemStore
-    private var handedOut: [Bool]
 
-    init(grid: TileGrid, store: StemStore) {
-        self.grid = grid
-        self.store = store
-        handedOut = [Bool](repeating: false, count: grid.tileCount)
-    }
-
-    mutating func next(focus: Int) -> Int? {
+    func next(focus: Int) -> Int? {
         guard grid.tileCount > 0 else { return nil }
         let from = grid.tile(containing: min(max(focus, 0), grid.frameCount - 1))
-        func missing(_ tile: Int) -> Bool { !handedOut[tile] && !store.isSeparated(tile: tile) }
-        guard let tile = (from..<grid.tileCount).first(where: missing) ?? (0..<from).first(where: missing) else {
-            return nil
-        }
-        handedOut[tile] = true
-        return tile
+        func missing(_ tile: Int) -> Bool { !store.isSeparated(tile: tile) }
+        return (from..<grid.tileCount).first(where: missing) ?? (0..<from).first(where: missing)
     }
 }

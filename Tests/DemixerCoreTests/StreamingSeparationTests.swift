@@ -46,7 +46,7 @@ private func fill(
         let inOrder = try model.prepareStems(for: track, warn: { _ in })
         #expect(fill(inOrder, track: track, model: model).isFinished)
 
-        // Start at 2 s, then jump back to 0.5 s after two tiles.
+        // Start at 2 s, then jump back to 0.5 s while that tile's first segment is computed.
         let jumped = try model.prepareStems(for: track, warn: { _ in })
         let asked = Guarded(0)
         let outcome = fill(jumped, track: track, model: model) {

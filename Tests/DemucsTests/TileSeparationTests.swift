@@ -38,7 +38,7 @@ import Testing
         },
     ]
 
-    /// The fixture track of 3.37 segments: five tiles, the last one shorter.
+    /// The fixture track of 3.37 segments: fourteen tiles, the last one shorter.
     static func mix() throws -> Tensor {
         try #require(try Fixtures.tensors("small_apply/io.safetensors")["input"])
     }
@@ -54,34 +54,35 @@ import Testing
         let length = mix.frameCount
         var stems = [[Float]](
             repeating: [Float](repeating: .nan, count: channels * length), count: separator.bag.sources.count)
-        var asked = order.makeIterator()
-        var expected: Int?
         var spans = 0
         var segments = 0
         try separator.run(
             mix: mix,
-            nextTile: {
-                expected = asked.next()
-                return expected
-            },
+            wantedTile: { spans < order.count ? order[spans] : nil },
             onProgress: { segments = $0.segmentsDone },
             onSpan: { span in
-                guard let tile = expected else {
+                guard spans < order.count else {
                     Issue.record("a span after the last tile")
                     return
                 }
+                let tile = order[spans]
                 #expect(span.start..<(span.start + span.frameCount) == grid.range(of: tile), "tile \(tile)")
-                for (s, stem) in span.stems.enumerated() {
-                    for c in 0..<channels {
-                        for i in 0..<span.frameCount {
-                            stems[s][c * length + span.start + i] = stem.values[c * span.frameCount + i]
-                        }
-                    }
-                }
+                assemble(span, into: &stems, length: length)
                 spans += 1
             })
         #expect(spans == order.count)
         return (stems, segments)
+    }
+
+    /// Copies `span` into whole-track stems `[source][channel·frame]` of `length` frames.
+    static func assemble(_ span: StemSpan, into stems: inout [[Float]], length: Int) {
+        for (s, stem) in span.stems.enumerated() {
+            for c in 0..<stem.shape[0] {
+                for i in 0..<span.frameCount {
+                    stems[s][c * length + span.start + i] = stem.values[c * span.frameCount + i]
+                }
+            }
+        }
     }
 
     @Test(arguments: setups)
@@ -89,7 +90,7 @@ import Testing
         let separator = try setup.make()
         let mix = try Self.mix()
         let count = separator.tileGrid(frameCount: mix.frameCount).tileCount
-        #expect(count == 5)
+        #expect(count >= 10)
         let inOrder = try Self.separate(separator, mix: mix, order: Array(0..<count)).stems
         var generator = SplitMix64(seed: 7)
         let orders = [
@@ -118,21 +119,106 @@ import Testing
         #expect(try Self.separate(separator, mix: mix, order: Array((0..<count).reversed())).segments == chunks)
     }
 
+    /// How many segments of model 0's unshifted pass cover `tile`.
+    static func segmentsCovering(_ tile: Int, separator: Separator, frameCount: Int) -> Int {
+        let frames = separator.tileGrid(frameCount: frameCount).range(of: tile)
+        let stride = separator.segmentStride(model: 0)
+        let segment = separator.segmentLength(model: 0)
+        let chunkCount = (frameCount + stride - 1) / stride
+        return (0..<chunkCount).filter { i in
+            i * stride < frames.upperBound && i * stride + segment > frames.lowerBound
+        }.count
+    }
+
     @Test func aJumpComputesOnlyTheSegmentsOfTheNewTile() throws {
         let separator = try Self.setups[0].make()
         let mix = try Self.mix()
+        func chunks(of tile: Int) -> Int { Self.segmentsCovering(tile, separator: separator, frameCount: mix.frameCount) }
+        #expect(try Self.separate(separator, mix: mix, order: [0, 9]).segments == chunks(of: 0) + chunks(of: 9))
+        #expect(try Self.separate(separator, mix: mix, order: [7]).segments == chunks(of: 7))
+    }
+
+    @Test func tilesAreAsLongAsTheOverlapSoASegmentsMiddleNeedsItAlone() throws {
+        // An overlap of a third: segments of 22 050 frames start every 14 700, so the
+        // 7 350-frame tiles fall on the segments' edges.
+        var options = SeparationOptions()
+        options.overlap = 1.0 / 3
+        let separator = try Separator(
+            bag: ModelBag(HTDemucs.load(contentsOf: Fixtures.checkpoint(in: "small_forward"))), options: options)
+        let mix = try Self.mix()
         let grid = separator.tileGrid(frameCount: mix.frameCount)
-        let stride = separator.segmentStride(model: 0)
-        let segment = separator.segmentLength(model: 0)
-        let chunkCount = (mix.frameCount + stride - 1) / stride
-        func chunks(of tile: Int) -> Int {
-            let frames = grid.range(of: tile)
-            return (0..<chunkCount).filter { i in
-                i * stride < frames.upperBound && i * stride + segment > frames.lowerBound
-            }.count
+        #expect(grid.tileFrames == 7_350)
+        #expect(grid.tileFrames == separator.segmentLength(model: 0) - separator.segmentStride(model: 0))
+        for tile in 0..<grid.tileCount {
+            let expected = tile % 2 == 0 && tile > 0 ? 2 : 1
+            #expect(Self.segmentsCovering(tile, separator: separator, frameCount: mix.frameCount) == expected, "tile \(tile)")
         }
-        #expect(try Self.separate(separator, mix: mix, order: [0, 3]).segments == chunks(of: 0) + chunks(of: 3))
-        #expect(try Self.separate(separator, mix: mix, order: [2]).segments == chunks(of: 2))
+    }
+
+    /// Runs `separator` over `mix` with `wish` (given how many times it was asked and the
+    /// tiles delivered so far) as the caller's wish; returns the tiles in the order they
+    /// came, the segments computed before the first span and in all, and the stems.
+    static func follow(
+        _ separator: Separator, mix: Tensor, wish: (_ asked: Int, _ delivered: [Int]) -> Int?
+    ) throws -> (delivered: [Int], segmentsBeforeFirst: Int?, segments: Int, stems: [[Float]]) {
+        let grid = separator.tileGrid(frameCount: mix.frameCount)
+        var stems = [[Float]](
+            repeating: [Float](repeating: .nan, count: mix.channelCount * mix.frameCount),
+            count: separator.bag.sources.count)
+        var asked = 0
+        var delivered: [Int] = []
+        var segmentsBeforeFirst: Int?
+        var segments = 0
+        try separator.run(
+            mix: mix,
+            wantedTile: {
+                asked += 1
+                return wish(asked, delivered)
+            },
+            onProgress: {
+                segmentsBeforeFirst = segmentsBeforeFirst ?? $0.segmentsDone
+                segments = $0.segmentsDone
+            },
+            onSpan: { span in
+                delivered.append(grid.tile(containing: span.start))
+                assemble(span, into: &stems, length: mix.frameCount)
+            })
+        return (delivered, segmentsBeforeFirst, segments, stems)
+    }
+
+    @Test func aWishForAFarTileMidSegmentGivesUpTheSegmentInFlight() throws {
+        let separator = try Self.setups[0].make()
+        let mix = try Self.mix()
+        let count = separator.tileGrid(frameCount: mix.frameCount).tileCount
+        let inOrder = try Self.separate(separator, mix: mix, order: Array(0..<count)).stems
+        let last = count - 1
+        // Tile 0 at first; from the third question on (inside tile 0's segment) the last
+        // tile, then the rest in order.
+        let run = try Self.follow(separator, mix: mix) { asked, delivered in
+            if asked < 3 { return 0 }
+            if !delivered.contains(last) { return last }
+            return (0..<count).first { !delivered.contains($0) }
+        }
+        #expect(run.delivered.first == last)
+        #expect(run.segmentsBeforeFirst == Self.segmentsCovering(last, separator: separator, frameCount: mix.frameCount))
+        #expect(run.delivered.sorted() == Array(0..<count))
+        #expect(run.stems == inOrder)
+    }
+
+    @Test func aWishForATileThatNeedsTheSegmentInFlightLetsItFinish() throws {
+        let separator = try Self.setups[0].make()
+        let mix = try Self.mix()
+        let count = separator.tileGrid(frameCount: mix.frameCount).tileCount
+        let (inOrder, chunks) = try Self.separate(separator, mix: mix, order: Array(0..<count))
+        // Tile 0 at first, then tile 1, which segment 0 covers too.
+        let run = try Self.follow(separator, mix: mix) { asked, delivered in
+            let from = asked < 3 ? 0 : 1
+            return (from..<count).first { !delivered.contains($0) } ?? (0..<count).first { !delivered.contains($0) }
+        }
+        #expect(run.delivered == Array(0..<count))
+        #expect(run.segmentsBeforeFirst == 1)
+        #expect(run.segments == chunks)
+        #expect(run.stems == inOrder)
     }
 
     @Test func theInOrderRunReportsEveryTileInOrder() throws {
@@ -140,8 +226,9 @@ import Testing
         let mix = try Self.mix()
         var reports: [SeparationProgress] = []
         try separator.run(mix: mix, onProgress: { reports.append($0) }, onSpan: { _ in })
-        #expect(reports.map(\.tile) == Array(0..<5))
-        #expect(reports.map(\.tilesDone) == Array(1...5))
+        let count = separator.tileGrid(frameCount: mix.frameCount).tileCount
+        #expect(reports.map(\.tile) == Array(0..<count))
+        #expect(reports.map(\.tilesDone) == Array(1...count))
         #expect(reports.last?.fraction == 1)
     }
 

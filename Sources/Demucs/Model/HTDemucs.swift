@@ -108,9 +108,11 @@ public struct HTDemucs: Sendable {
     /// Shorter segments are zero-padded to the training length and cropped back, as demucs
     /// does. `trace`, when given, receives every intermediate by name, for bisecting a
     /// divergence from the reference layer by layer. `context` sets the threads and
-    /// collects the counts and stage times.
+    /// collects the counts and stage times. `checkpoint` runs between layers; what it
+    /// throws ends the segment there (a cancelled job, a listener who moved elsewhere).
     public func separate(
-        segment mix: Tensor, context: ComputeContext = ComputeContext(), trace: ((String, Tensor) -> Void)? = nil
+        segment mix: Tensor, context: ComputeContext = ComputeContext(), trace: ((String, Tensor) -> Void)? = nil,
+        checkpoint: () throws -> Void = {}
     ) throws -> Tensor {
         guard mix.shape.count == 2, mix.shape[0] == config.audioChannels else {
             throw DemucsError.wrongChannelCount(expected: config.audioChannels, got: mix.shape.first ?? 0)
@@ -145,6 +147,7 @@ public struct HTDemucs: Sendable {
                 trace?("freq_emb.added", x)
             }
             skips.append(x)
+            try checkpoint()
         }
 
         if let transformer {
@@ -153,7 +156,9 @@ public struct HTDemucs: Sendable {
                 trace?("channel_upsampler.out", x)
                 trace?("channel_upsampler_t.out", xt)
             }
-            (x, xt) = context.timed("transformer") { transformer(spectral: x, temporal: xt, context: context) }
+            (x, xt) = try context.timed("transformer") {
+                try transformer(spectral: x, temporal: xt, context: context, checkpoint: checkpoint)
+            }
             trace?("crosstransformer.out0", x)
             trace?("crosstransformer.out1", xt)
             if let downsampler {
@@ -170,6 +175,7 @@ public struct HTDemucs: Sendable {
                 timeDecoder[index].apply(to: &xt, skip: timeSkips.removeLast(), length: timeLengths.removeLast(), context: context)
             }
             trace?("tdecoder.\(index).out0", xt)
+            try checkpoint()
         }
 
         return context.timed("istft") {

@@ -316,7 +316,10 @@ struct CrossTransformer: Sendable {
     }
 
     /// `spectral` is `[C, F, T1]`, `temporal` is `[C, T2]`; both come back in those shapes.
-    func callAsFunction(spectral: Tensor, temporal: Tensor, context: ComputeContext) -> (Tensor, Tensor) {
+    /// `checkpoint` runs between layers and may end the work by throwing.
+    func callAsFunction(
+        spectral: Tensor, temporal: Tensor, context: ComputeContext, checkpoint: () throws -> Void
+    ) throws -> (Tensor, Tensor) {
         let (fr, t1) = (spectral.shape[1], spectral.shape[2])
         // Token n = t1 · F + f, as demucs's "b c fr t1 -> b (t1 fr) c".
         var x = transposed(Tensor(shape: [dim, fr * t1], values: channelsToTimeMajor(spectral)), context: context)
@@ -334,6 +337,7 @@ struct CrossTransformer: Sendable {
                 x = layer(x, other: nil, context: context)
                 xt = timeLayer(xt, other: nil, context: context)
             }
+            try checkpoint()
         }
         let backToSpectral = transposed(x, context: context)
         return (

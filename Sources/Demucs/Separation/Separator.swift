@@ -119,15 +119,22 @@ public struct Separator: Sendable {
         max(1, Int((1 - options.overlap) * Double(segmentLength(model: index))))
     }
 
-    /// The tiles of a track of `frameCount` frames: as long as model 0's segment stride,
-    /// so that a tile needs few segments of each pass.
+    /// The tiles of a track of `frameCount` frames: as long as the overlap of model 0's
+    /// segments (at least an eighth of its stride, at most the stride). When the stride is
+    /// a whole number of overlaps (the default overlap and a segment of a multiple of 4
+    /// frames, as every official model's), tiles fall on segment edges, and two of
+    /// every three lie in the part of a segment no other segment covers: a seek there
+    /// waits for that one segment only.
     public func tileGrid(frameCount: Int) -> TileGrid {
-        TileGrid(frameCount: frameCount, tileFrames: segmentStride(model: 0))
+        let stride = segmentStride(model: 0)
+        let overlapFrames = segmentLength(model: 0) - stride
+        let tile = (1...stride).contains(overlapFrames) ? max(overlapFrames, stride / 8) : stride
+        return TileGrid(frameCount: frameCount, tileFrames: tile)
     }
 
     /// Separates all of `mix` on the calling thread, tile after tile: `onSpan` receives
     /// the spans in order, `onProgress` follows each. Throws `SeparationCancelled` when
-    /// `isCancelled` turns true between segments. `context` sets the threads and collects
+    /// `isCancelled` turns true between layers. `context` sets the threads and collects
     /// the counts and stage times.
     public func run(
         mix: some MixSource,
@@ -140,27 +147,31 @@ public struct Separator: Sendable {
         var next = 0
         try run(
             mix: mix, context: context, isCancelled: isCancelled,
-            nextTile: {
-                guard next < tileCount else { return nil }
-                defer { next += 1 }
-                return next
-            },
-            onProgress: onProgress, onSpan: onSpan)
+            wantedTile: { next < tileCount ? next : nil },
+            onProgress: onProgress,
+            onSpan: { span in
+                onSpan(span)
+                next += 1
+            })
     }
 
-    /// Separates the tiles of `mix` (see `tileGrid(frameCount:)`) that `nextTile` asks for,
-    /// one at a time until it returns nil, on the calling thread. Each tile's stems go to
-    /// `onSpan` as one span, bit-identical to the same frames of an in-order run whatever
-    /// the order; `onProgress` follows each. `nextTile` must name a tile of the grid, at
-    /// most once per run. Segments that neighbouring tiles share are kept, so a run in
-    /// order (or in reverse) computes each segment once and a jump costs only the segments
-    /// of the new tile. Throws `SeparationCancelled` when `isCancelled` turns true between
-    /// segments.
+    /// Separates the tiles of `mix` (see `tileGrid(frameCount:)`) that `wantedTile` names,
+    /// on the calling thread, until it names none. `wantedTile` is the caller's wish at
+    /// the moment: asked before each tile and again between the layers of each segment,
+    /// it names the same tile until that tile's span arrives, unless the caller wants
+    /// another one first (the listener seeked). Then the segment being computed is given
+    /// up unless the new tile needs it too, and the separator moves to the new tile; the
+    /// old one comes when it is named again. Each tile's stems go to `onSpan` as one
+    /// span, bit-identical to the same frames of an in-order run whatever the order;
+    /// `onProgress` follows each. A tile must not be named again once delivered.
+    /// Segments that neighbouring tiles share are kept, so a run in order (or in reverse)
+    /// computes each segment once and a jump costs only the segments of the new tile.
+    /// Throws `SeparationCancelled` when `isCancelled` turns true (checked between layers).
     public func run(
         mix: some MixSource,
         context: ComputeContext = ComputeContext(),
         isCancelled: () -> Bool = { false },
-        nextTile: () -> Int?,
+        wantedTile: () -> Int?,
         onProgress: (SeparationProgress) -> Void = { _ in },
         onSpan: (StemSpan) -> Void
     ) throws {
@@ -168,57 +179,101 @@ public struct Separator: Sendable {
             throw DemucsError.wrongChannelCount(expected: bag.audioChannels, got: mix.channelCount)
         }
         let grid = tileGrid(frameCount: mix.frameCount)
-        let channels = mix.channelCount
-        let sources = bag.sources.count
         var passes = makePasses(length: grid.frameCount)
+        let layout = passes  // the passes' geometry, for the checkpoint while `passes` is busy
         var tilesDone = 0
         var segments = 0
-        while let tile = nextTile() {
-            let frames = grid.range(of: tile)
-            let n = frames.count
-            let before = grid.range(of: max(tile - 1, 0))
-            let after = grid.range(of: min(tile + 1, grid.tileCount - 1))
-            var stems = [[Float]](repeating: [Float](repeating: 0, count: channels * n), count: sources)
-            for p in passes.indices {
-                let delay = passes[p].delay
-                let virtualFrames = (frames.lowerBound + delay)..<(frames.upperBound + delay)
-                var chunks: [(index: Int, output: Tensor)] = []
-                for index in passes[p].chunks(overlapping: virtualFrames) {
-                    if let kept = passes[p].kept[index] {
-                        chunks.append((index, kept))
-                        continue
-                    }
-                    if isCancelled() { throw SeparationCancelled() }
-                    let model = bag.models[passes[p].model]
-                    chunks.append((index, try passes[p].separateChunk(index, mix: mix, model: model, context: context)))
-                    segments += 1
+        var wanted = wantedTile()
+        while let tile = wanted {
+            if isCancelled() { throw SeparationCancelled() }
+            do {
+                let span = try separate(
+                    tile: tile, of: grid, mix: mix, passes: &passes, context: context, segments: &segments,
+                    checkpoint: { pass, chunk in
+                        if isCancelled() { throw SeparationCancelled() }
+                        guard let other = wantedTile(), other != tile else { return }
+                        let frames = grid.range(of: other)
+                        let delay = layout[pass].delay
+                        if !layout[pass].chunks(overlapping: (frames.lowerBound + delay)..<(frames.upperBound + delay))
+                            .contains(chunk)
+                        {
+                            throw Redirected(tile: other)
+                        }
+                    })
+                onSpan(span)
+                tilesDone += 1
+                onProgress(
+                    SeparationProgress(tile: tile, tilesDone: tilesDone, tileCount: grid.tileCount, segmentsDone: segments))
+                wanted = wantedTile()
+            } catch let redirect as Redirected {
+                wanted = redirect.tile
+            }
+        }
+    }
+
+    /// The caller now wants `tile` first, and the segment in flight is no use to it.
+    private struct Redirected: Error {
+        let tile: Int
+    }
+
+    /// One tile's span: every pass's chunks over it, computed or kept, overlap-added and
+    /// weighted pass by pass from zero. `checkpoint(pass, chunk)` runs between the layers
+    /// of each chunk computed; what it throws leaves this tile unfinished, with the
+    /// chunks already computed kept for the tiles around it.
+    private func separate(
+        tile: Int, of grid: TileGrid, mix: some MixSource, passes: inout [Pass], context: ComputeContext,
+        segments: inout Int, checkpoint: (_ pass: Int, _ chunk: Int) throws -> Void
+    ) throws -> StemSpan {
+        let channels = mix.channelCount
+        let sources = bag.sources.count
+        let frames = grid.range(of: tile)
+        let n = frames.count
+        let before = grid.range(of: max(tile - 1, 0))
+        let after = grid.range(of: min(tile + 1, grid.tileCount - 1))
+        var stems = [[Float]](repeating: [Float](repeating: 0, count: channels * n), count: sources)
+        for p in passes.indices {
+            let delay = passes[p].delay
+            let virtualFrames = (frames.lowerBound + delay)..<(frames.upperBound + delay)
+            let neighbourhood = (before.lowerBound + delay)..<(after.upperBound + delay)
+            var chunks: [(index: Int, output: Tensor)] = []
+            for index in passes[p].chunks(overlapping: virtualFrames) {
+                if let kept = passes[p].kept[index] {
+                    chunks.append((index, kept))
+                    continue
                 }
-                context.timed("overlap-add") {
-                    let estimate = passes[p].overlapAdd(chunks, over: virtualFrames)
-                    // Bag weighting and shift averaging, pass by pass from zero.
-                    for s in 0..<sources {
-                        let factor = passes[p].factors[s]
-                        stems[s].withUnsafeMutableBufferPointer { out in
-                            estimate.withUnsafeBufferPointer { rows in
-                                let pass = rows.baseAddress! + s * channels * n
-                                for i in 0..<(channels * n) { out[i] += factor * pass[i] }
-                            }
+                let model = bag.models[passes[p].model]
+                do {
+                    let output = try passes[p].separateChunk(
+                        index, mix: mix, model: model, context: context, checkpoint: { try checkpoint(p, index) })
+                    chunks.append((index, output))
+                } catch {
+                    passes[p].keep(chunks, overlapping: neighbourhood)
+                    throw error
+                }
+                segments += 1
+            }
+            context.timed("overlap-add") {
+                let estimate = passes[p].overlapAdd(chunks, over: virtualFrames)
+                // Bag weighting and shift averaging, pass by pass from zero.
+                for s in 0..<sources {
+                    let factor = passes[p].factors[s]
+                    stems[s].withUnsafeMutableBufferPointer { out in
+                        estimate.withUnsafeBufferPointer { rows in
+                            let pass = rows.baseAddress! + s * channels * n
+                            for i in 0..<(channels * n) { out[i] += factor * pass[i] }
                         }
                     }
                 }
-                passes[p].keep(chunks, overlapping: (before.lowerBound + delay)..<(after.upperBound + delay))
             }
-            var nonFinite = 0
-            let tensors = stems.map { values in
-                var values = values
-                nonFinite += zeroNonFinite(&values)
-                return Tensor(shape: [channels, n], values: values)
-            }
-            onSpan(StemSpan(start: frames.lowerBound, frameCount: n, stems: tensors, nonFiniteSamples: nonFinite))
-            tilesDone += 1
-            onProgress(
-                SeparationProgress(tile: tile, tilesDone: tilesDone, tileCount: grid.tileCount, segmentsDone: segments))
+            passes[p].keep(chunks, overlapping: neighbourhood)
         }
+        var nonFinite = 0
+        let tensors = stems.map { values in
+            var values = values
+            nonFinite += zeroNonFinite(&values)
+            return Tensor(shape: [channels, n], values: values)
+        }
+        return StemSpan(start: frames.lowerBound, frameCount: n, stems: tensors, nonFiniteSamples: nonFinite)
     }
 
     private func makePasses(length: Int) -> [Pass] {
@@ -281,7 +336,9 @@ struct Pass {
 
     /// Runs the model on chunk `index`: the segment-long window centred on the chunk
     /// (real audio around it where there is some, zeros beyond the track), trimmed back.
-    func separateChunk(_ index: Int, mix: some MixSource, model: HTDemucs, context: ComputeContext) throws -> Tensor {
+    func separateChunk(
+        _ index: Int, mix: some MixSource, model: HTDemucs, context: ComputeContext, checkpoint: () throws -> Void
+    ) throws -> Tensor {
         let offset = index * stride
         let chunkLength = min(segment, virtualLength - offset)
         let delta = segment - chunkLength
@@ -290,7 +347,8 @@ struct Pass {
             mix.copyWindow(start: offset - delta / 2 - delay, count: segment, into: buffer)
             count = channels * segment
         }
-        let out = try model.separate(segment: Tensor(shape: [channels, segment], values: window), context: context)
+        let out = try model.separate(
+            segment: Tensor(shape: [channels, segment], values: window), context: context, checkpoint: checkpoint)
         let rows = out.shape[0] * out.shape[1]
         var trimmed = [Float](repeating: 0, count: rows * chunkLength)
         for r in 0..<rows {
