@@ -60,6 +60,30 @@ import Testing
         #expect(!session.store.isComplete)
     }
 
+    @Test func aLoopOverAudioNotYetSeparatedIsSeparatedBeforeTheStart() throws {
+        let track = try syntheticTrack(seconds: 60)
+        let session = try silentSession(track: track, model: try smallModel())
+        defer { session.quit() }
+        let store = session.store
+        let rate = track.sampleRate
+        func separated(_ seconds: ClosedRange<Int>) -> Bool {
+            (seconds.lowerBound * rate / store.tileFrames...seconds.upperBound * rate / store.tileFrames)
+                .allSatisfy(store.isSeparated(tile:))
+        }
+        func seek(to seconds: Int) {
+            session.seek(toFrame: seconds * rate)
+            #expect(eventually { session.engine.status.position >= seconds * rate })
+        }
+        // A at 0:40, B at 0:55: the last seek sent the separation to 0:55, from where it
+        // would go on to the end and then start again at 0:00; the loop brings it back.
+        seek(to: 40)
+        session.markLoop()
+        seek(to: 55)
+        session.markLoop()
+        #expect(eventually { separated(40...55) })
+        #expect(!separated(20...20), "the start was separated before the loop")
+    }
+
     @Test func modelRateCarriesThroughStoreDurationAndExport() throws {
         let folder = try ScratchFolder()
         let model = try smallModel(sampleRate: 48_000)
