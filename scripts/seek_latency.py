@@ -4,11 +4,13 @@
     scripts/seek_latency.py --song song-4min.flac --weights official.th --rounds 3
 
 Each round opens the player in a fresh tmux pane with an empty cache and the ALSA
-`file` device, waits `--settle` seconds, presses End then Shift-Left (to 30 s before
+`file` device, waits `--settle` seconds, presses `--keys` (End then Shift-Left: 30 s before
 the end, far beyond the separated part), and reports the seconds from the keys to the
-on-screen position passing `--target` (one second past the seek target, so playback
-has resumed and played a second). Keys the pane misses while the player starts are
-sent again until the screen shows the seek.
+on-screen position passing `--target` (past the seek target, so playback has resumed:
+the screen shows tenths of a second). Then it reports the seconds from there to
+`--next-segment`, a position only the next segment covers: that segment's compute in
+the same player, the yardstick for the first wait. Keys the pane misses while the
+player starts are sent again until the screen shows the seek.
 """
 import argparse
 import os
@@ -49,8 +51,8 @@ def one_round(args, index):
             time.sleep(args.settle)
             seeked = None
             for _ in range(5):
-                tmux("send-keys", "-t", name, "End")
-                tmux("send-keys", "-t", name, "S-Left")
+                for key in args.keys.split():
+                    tmux("send-keys", "-t", name, key)
                 seeked = time.monotonic()
                 if wait_for(name, args.seeked, 3):
                     break
@@ -58,7 +60,10 @@ def one_round(args, index):
                 raise SystemExit("the seek never showed on screen")
             if not wait_for(name, args.target, 120):
                 raise SystemExit("playback did not resume within 120 s")
-            return time.monotonic() - seeked
+            resumed = time.monotonic()
+            if not wait_for(name, args.next_segment, 120):
+                raise SystemExit("playback did not reach the next segment within 120 s")
+            return resumed - seeked, time.monotonic() - resumed
         finally:
             subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
@@ -71,12 +76,16 @@ def main():
     parser.add_argument("--demixer", default=os.path.join(root, ".build/release/demixer"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--settle", type=float, default=3, help="seconds between opening and the keys")
-    parser.add_argument("--seeked", default=r"3:(29|30)\.\d", help="the position the seek shows (regex)")
-    parser.add_argument("--target", default=r"3:3[1-9]\.\d", help="the position that proves playback resumed")
+    parser.add_argument("--keys", default="End S-Left", help="the tmux keys that seek, in order")
+    parser.add_argument("--seeked", default=r"3:29\.\d", help="the position the seek shows (regex)")
+    parser.add_argument("--target", default=r"3:3\d\.\d", help="the position that proves playback resumed (regex)")
+    parser.add_argument("--next-segment", default=r"3:3[1-9]\.\d",
+                        help="a position the next segment holds (regex): reaching it takes that segment's compute")
     args = parser.parse_args()
-    waits = [one_round(args, r) for r in range(args.rounds)]
-    for r, wait in enumerate(waits):
-        print(f"round {r + 1}: {wait:.1f} s from the keys to the position passing the target")
+    for r in range(args.rounds):
+        wait, onwards = one_round(args, r)
+        print(f"round {r + 1}: {wait:.1f} s from the keys to playback past the seek target; "
+              f"{onwards:.1f} s more to play into the next segment", flush=True)
 
 
 if __name__ == "__main__":
