@@ -1,3 +1,4 @@
+import Demucs
 import Foundation
 import Mixing
 import Playback
@@ -153,6 +154,14 @@ public final class MixerSession {
         engine.stop()
     }
 
+    /// Threads for the player's separation: every core on a machine of up to three, where
+    /// the audio thread (real-time priority where allowed) and the screen need little and
+    /// a core less would cost a third or half the speed; one core left free beyond that,
+    /// so that the UI never waits behind the model.
+    static func separationThreads(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        cores >= 4 ? cores - 1 : max(cores, 1)
+    }
+
     /// Fills the store on a job, from the focus on; a finished separation's partial cache
     /// entry then becomes a cache entry in a job of its own.
     private func startFilling(_ prepared: PreparedStems) -> Job<Int> {
@@ -170,7 +179,8 @@ public final class MixerSession {
             },
             work: { context in
                 try Separation.fill(
-                    prepared, from: track, with: model, context: context, focus: { focus.withLock { $0 } },
+                    prepared, from: track, with: model, context: context,
+                    compute: ComputeContext(threads: Self.separationThreads()), focus: { focus.withLock { $0 } },
                     warn: { message in warnings.withLock { $0.append(message) } })
             })
     }

@@ -1,5 +1,5 @@
 import AudioIO
-import DemixerCore
+@testable import DemixerCore
 import Foundation
 import Mixing
 import Testing
@@ -82,6 +82,10 @@ import Testing
         session.markLoop()
         #expect(eventually { separated(40...55) })
         #expect(!separated(20...20), "the start was separated before the loop")
+    }
+
+    @Test func thePlayerLeavesACoreFreeFromFourCoresOn() {
+        #expect([1, 2, 3, 4, 8, 16].map { MixerSession.separationThreads(cores: $0) } == [1, 2, 3, 3, 7, 15])
     }
 
     @Test func modelRateCarriesThroughStoreDurationAndExport() throws {
