@@ -50,8 +50,15 @@ INLINE float erf_approx(float x) {
 INLINE float softmax_exponentials(float *x, size_t count) {
     // The maximum and the sum may be taken in any order (in vector lanes).
 #pragma clang fp reassociate(on)
-    float peak = -__builtin_inff();
-    for (size_t i = 0; i < count; i++) peak = x[i] > peak ? x[i] : peak;
+    // The maximum in eight independent lanes: one lane-wise max instruction per block.
+    float lanes[8];
+    for (int l = 0; l < 8; l++) lanes[l] = -__builtin_inff();
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (int l = 0; l < 8; l++) lanes[l] = x[i + l] > lanes[l] ? x[i + l] : lanes[l];
+    for (; i < count; i++) lanes[0] = x[i] > lanes[0] ? x[i] : lanes[0];
+    float peak = lanes[0];
+    for (int l = 1; l < 8; l++) peak = lanes[l] > peak ? lanes[l] : peak;
     float total = 0;
     for (size_t i = 0; i < count; i++) {
         x[i] = exp_approx(x[i] - peak);
@@ -65,7 +72,17 @@ INLINE void gelu(float *x, size_t count) {
 }
 
 INLINE void glu(const float *value, const float *gate, float *result, size_t count) {
-    for (size_t i = 0; i < count; i++) result[i] = value[i] / (1 + exp_approx(-gate[i]));
+    // `restrict` lets both forms vectorise; without it the in-place call fell to a scalar loop.
+    if (result == value) {
+        float *restrict x = result;
+        const float *restrict g = gate;
+        for (size_t i = 0; i < count; i++) x[i] = x[i] / (1 + exp_approx(-g[i]));
+    } else {
+        const float *restrict v = value;
+        const float *restrict g = gate;
+        float *restrict r = result;
+        for (size_t i = 0; i < count; i++) r[i] = v[i] / (1 + exp_approx(-g[i]));
+    }
 }
 
 #if defined(__x86_64__)
