@@ -5,7 +5,7 @@ import Testing
 @testable import Demucs
 
 /// The `CVectorMath` kernels against plain double-precision loops, at sizes that leave
-/// partial vectors.
+/// partial tiles, panels and key chunks.
 @Suite struct VectorKernelTests {
     /// Deterministic values in [-2, 2).
     static func values(_ count: Int, seed: UInt64) -> [Float] {
@@ -13,6 +13,36 @@ import Testing
         return (0..<count).map { _ in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(state >> 40) / Float(1 << 24) * 4 - 2
+        }
+    }
+
+    @Test(arguments: [(13, 37, 20), (48, 600, 64), (7, 16, 16)])
+    func attentionBlockMatchesSoftmaxAttention(rows: Int, keys: Int, headDim: Int) {
+        let (ldq, ldk, ldo) = (headDim + 3, headDim + 5, headDim + 1)
+        let q = Self.values(rows * ldq, seed: 1)
+        let k = Self.values(keys * ldk, seed: 2)
+        let v = Self.values(keys * ldk, seed: 3)
+        let scale: Float = 0.4
+        let packedCount = vector_attention_packed_count(keys, headDim)
+        var packedKeys = [Float](repeating: .nan, count: packedCount)
+        var packedValues = [Float](repeating: .nan, count: packedCount)
+        vector_attention_pack_keys(k, ldk, keys, headDim, &packedKeys)
+        vector_attention_pack_values(v, ldk, keys, headDim, &packedValues)
+        var scratch = [Float](repeating: .nan, count: vector_attention_scratch_count(rows, keys))
+        var out = [Float](repeating: .nan, count: rows * ldo)
+        vector_attention_block(q, ldq, rows, packedKeys, packedValues, keys, headDim, scale, &scratch, &out, ldo)
+        for r in 0..<rows {
+            let scores = (0..<keys).map { j in
+                Double(scale) * (0..<headDim).reduce(0.0) { $0 + Double(q[r * ldq + $1]) * Double(k[j * ldk + $1]) }
+            }
+            let peak = scores.max()!
+            let weights = scores.map { exp($0 - peak) }
+            let total = weights.reduce(0, +)
+            for c in 0..<headDim {
+                let expected = (0..<keys).reduce(0.0) { $0 + weights[$1] * Double(v[$1 * ldk + c]) } / total
+                #expect(abs(Double(out[r * ldo + c]) - expected) <= 1e-4, "row \(r), column \(c)")
+            }
+            for c in headDim..<ldo { #expect(out[r * ldo + c].isNaN, "column \(c) beyond the head was written") }
         }
     }
 
