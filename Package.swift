@@ -124,7 +124,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "DemucsTests", dependencies: ["Demucs", "ModelFiles"],
+            name: "DemucsTests", dependencies: ["Demucs", "ModelFiles", "CVectorMath"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "DemixerCLITests", dependencies: ["Demucs", "AudioIO"], exclude: ["Fixtures"]),

@@ -50,8 +50,15 @@ INLINE float erf_approx(float x) {
 INLINE float softmax_exponentials(float *x, size_t count) {
     // The maximum and the sum may be taken in any order (in vector lanes).
 #pragma clang fp reassociate(on)
-    float peak = -__builtin_inff();
-    for (size_t i = 0; i < count; i++) peak = x[i] > peak ? x[i] : peak;
+    // The maximum in eight independent lanes: one lane-wise max instruction per block.
+    float lanes[8];
+    for (int l = 0; l < 8; l++) lanes[l] = -__builtin_inff();
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (int l = 0; l < 8; l++) lanes[l] = x[i + l] > lanes[l] ? x[i + l] : lanes[l];
+    for (; i < count; i++) lanes[0] = x[i] > lanes[0] ? x[i] : lanes[0];
+    float peak = lanes[0];
+    for (int l = 1; l < 8; l++) peak = lanes[l] > peak ? lanes[l] : peak;
     float total = 0;
     for (size_t i = 0; i < count; i++) {
         x[i] = exp_approx(x[i] - peak);
@@ -65,8 +72,157 @@ INLINE void gelu(float *x, size_t count) {
 }
 
 INLINE void glu(const float *value, const float *gate, float *result, size_t count) {
-    for (size_t i = 0; i < count; i++) result[i] = value[i] / (1 + exp_approx(-gate[i]));
+    // `restrict` lets both forms vectorise; without it the in-place call fell to a scalar loop.
+    if (result == value) {
+        float *restrict x = result;
+        const float *restrict g = gate;
+        for (size_t i = 0; i < count; i++) x[i] = x[i] / (1 + exp_approx(-g[i]));
+    } else {
+        const float *restrict v = value;
+        const float *restrict g = gate;
+        float *restrict r = result;
+        for (size_t i = 0; i < count; i++) r[i] = v[i] / (1 + exp_approx(-g[i]));
+    }
 }
+
+// Attention kernels. Keys are packed as panels of 16 keys (`[panel][dimension][16]`) and
+// values as groups of 16 columns (`[group][key][16]`), both zero-padded, once per head; a
+// block of queries then runs its products from registers with no further copy.
+typedef float v8 __attribute__((vector_size(32), aligned(4), may_alias));
+#define LANES 16
+#define TILE_ROWS 6
+#define KEY_CHUNK 512
+
+INLINE size_t round_up(size_t count) { return (count + LANES - 1) / LANES * LANES; }
+
+// Macros, not functions: a vector argument or result would cross the baseline ABI.
+#define load8(p) (*(const v8 *)(p))
+#define store8(p, x) (*(v8 *)(p) = (x))
+#define splat8(x) ({ float s_ = (x); (v8){s_, s_, s_, s_, s_, s_, s_, s_}; })
+
+INLINE void pack_keys(const float *keys, size_t ld, size_t count, size_t head_dim, float *packed) {
+    for (size_t panel = 0; panel < round_up(count); panel += LANES) {
+        float *out = packed + panel * head_dim;
+        for (size_t d = 0; d < head_dim; d++)
+            for (size_t j = 0; j < LANES; j++)
+                out[d * LANES + j] = panel + j < count ? keys[(panel + j) * ld + d] : 0;
+    }
+}
+
+INLINE void pack_values(const float *values, size_t ld, size_t count, size_t head_dim, float *packed) {
+    for (size_t group = 0; group < round_up(head_dim); group += LANES) {
+        float *out = packed + group * count;
+        for (size_t j = 0; j < count; j++)
+            for (size_t c = 0; c < LANES; c++)
+                out[j * LANES + c] = group + c < head_dim ? values[j * ld + group + c] : 0;
+    }
+}
+
+/// Scores of `nr` (≤ TILE_ROWS) query rows against one panel of 16 keys.
+INLINE void score_tile(const float *q, size_t ldq, const float *panel, size_t head_dim, float scale,
+                       float *scores, size_t lds, const int nr) {
+    v8 acc[TILE_ROWS][2];
+    for (int i = 0; i < nr; i++) acc[i][0] = acc[i][1] = splat8(0);
+    for (size_t d = 0; d < head_dim; d++) {
+        v8 k0 = load8(panel + d * LANES), k1 = load8(panel + d * LANES + 8);
+        for (int i = 0; i < nr; i++) {
+            v8 x = splat8(q[i * ldq + d]);
+            acc[i][0] += x * k0;
+            acc[i][1] += x * k1;
+        }
+    }
+    for (int i = 0; i < nr; i++) {
+        store8(scores + i * lds, acc[i][0] * scale);
+        store8(scores + i * lds + 8, acc[i][1] * scale);
+    }
+}
+
+/// `out` rows (`nr` ≤ TILE_ROWS) of one 16-column group, over keys `[first, first + count)`:
+/// starts from zero on the first chunk, and takes the softmax division on the last.
+INLINE void value_tile(const float *p, size_t ldp, const float *group, size_t first, size_t count,
+                       int start, const float *inverse, float *out, size_t ldo, size_t columns, const int nr) {
+    v8 acc[TILE_ROWS][2];
+    for (int i = 0; i < nr; i++) {
+        if (start) {
+            acc[i][0] = acc[i][1] = splat8(0);
+        } else {
+            acc[i][0] = load8(out + i * ldo);
+            acc[i][1] = load8(out + i * ldo + 8);
+        }
+    }
+    for (size_t j = first; j < first + count; j++) {
+        v8 v0 = load8(group + j * LANES), v1 = load8(group + j * LANES + 8);
+        for (int i = 0; i < nr; i++) {
+            v8 x = splat8(p[i * ldp + j]);
+            acc[i][0] += x * v0;
+            acc[i][1] += x * v1;
+        }
+    }
+    for (int i = 0; i < nr; i++) {
+        if (inverse) {
+            acc[i][0] *= inverse[i];
+            acc[i][1] *= inverse[i];
+        }
+        if (columns == LANES) {
+            store8(out + i * ldo, acc[i][0]);
+            store8(out + i * ldo + 8, acc[i][1]);
+        } else {
+            float lanes[LANES];
+            store8(lanes, acc[i][0]);
+            store8(lanes + 8, acc[i][1]);
+            for (size_t c = 0; c < columns; c++) out[i * ldo + c] = lanes[c];
+        }
+    }
+}
+
+/// Runs `body(nr)` for the tile of the `remaining` rows' first min(remaining, TILE_ROWS),
+/// with its row count a constant.
+#define FOR_TILE_ROWS(remaining, body)                                  \
+    switch ((remaining) < TILE_ROWS ? (remaining) : TILE_ROWS) {        \
+    case 6: body(6); break;                                             \
+    case 5: body(5); break;                                             \
+    case 4: body(4); break;                                             \
+    case 3: body(3); break;                                             \
+    case 2: body(2); break;                                             \
+    default: body(1); break;                                            \
+    }
+
+INLINE void attention_block(const float *q, size_t ldq, size_t rows, const float *packed_keys,
+                            const float *packed_values, size_t keys, size_t head_dim, float scale,
+                            float *scratch, float *out, size_t ldo) {
+    size_t lds = round_up(keys);
+    float *inverse = scratch + rows * lds;
+    for (size_t panel = 0; panel < lds; panel += LANES) {
+        for (size_t r = 0; r < rows; r += TILE_ROWS) {
+#define SCORE(nr) score_tile(q + r * ldq, ldq, packed_keys + panel * head_dim, head_dim, scale, \
+                             scratch + r * lds + panel, lds, nr)
+            FOR_TILE_ROWS(rows - r, SCORE)
+#undef SCORE
+        }
+    }
+    for (size_t r = 0; r < rows; r++) inverse[r] = 1 / softmax_exponentials(scratch + r * lds, keys);
+    for (size_t first = 0; first < keys; first += KEY_CHUNK) {
+        size_t count = keys - first < KEY_CHUNK ? keys - first : KEY_CHUNK;
+        int start = first == 0;
+        const float *last = first + count == keys ? inverse : NULL;
+        for (size_t group = 0; group < round_up(head_dim); group += LANES) {
+            size_t columns = head_dim - group < LANES ? head_dim - group : LANES;
+            for (size_t r = 0; r < rows; r += TILE_ROWS) {
+#define VALUE(nr) value_tile(scratch + r * lds, lds, packed_values + group * keys, first, count, start, \
+                             last ? last + r : NULL, out + r * ldo + group, ldo, columns, nr)
+                FOR_TILE_ROWS(rows - r, VALUE)
+#undef VALUE
+            }
+        }
+    }
+}
+
+size_t vector_attention_packed_count(size_t count, size_t head_dim) {
+    size_t keys = round_up(count) * head_dim, values = count * round_up(head_dim);
+    return keys > values ? keys : values;
+}
+
+size_t vector_attention_scratch_count(size_t rows, size_t keys) { return rows * (round_up(keys) + 1); }
 
 #if defined(__x86_64__)
 #define WIDE __attribute__((target("avx2,fma")))
@@ -74,6 +230,17 @@ WIDE static float softmax_exponentials_wide(float *x, size_t count) { return sof
 WIDE static void gelu_wide(float *x, size_t count) { gelu(x, count); }
 WIDE static void glu_wide(const float *value, const float *gate, float *result, size_t count) {
     glu(value, gate, result, count);
+}
+WIDE static void pack_keys_wide(const float *keys, size_t ld, size_t count, size_t head_dim, float *packed) {
+    pack_keys(keys, ld, count, head_dim, packed);
+}
+WIDE static void pack_values_wide(const float *values, size_t ld, size_t count, size_t head_dim, float *packed) {
+    pack_values(values, ld, count, head_dim, packed);
+}
+WIDE static void attention_block_wide(const float *q, size_t ldq, size_t rows, const float *packed_keys,
+                                      const float *packed_values, size_t keys, size_t head_dim, float scale,
+                                      float *scratch, float *out, size_t ldo) {
+    attention_block(q, ldq, rows, packed_keys, packed_values, keys, head_dim, scale, scratch, out, ldo);
 }
 static int wide(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
@@ -97,4 +264,27 @@ void vector_glu(const float *value, const float *gate, float *result, size_t cou
     if (wide()) return glu_wide(value, gate, result, count);
 #endif
     glu(value, gate, result, count);
+}
+
+void vector_attention_pack_keys(const float *keys, size_t ld, size_t count, size_t head_dim, float *packed) {
+#if defined(__x86_64__)
+    if (wide()) return pack_keys_wide(keys, ld, count, head_dim, packed);
+#endif
+    pack_keys(keys, ld, count, head_dim, packed);
+}
+
+void vector_attention_pack_values(const float *values, size_t ld, size_t count, size_t head_dim, float *packed) {
+#if defined(__x86_64__)
+    if (wide()) return pack_values_wide(values, ld, count, head_dim, packed);
+#endif
+    pack_values(values, ld, count, head_dim, packed);
+}
+
+void vector_attention_block(const float *q, size_t ldq, size_t rows, const float *packed_keys,
+                            const float *packed_values, size_t keys, size_t head_dim, float scale,
+                            float *scratch, float *out, size_t ldo) {
+#if defined(__x86_64__)
+    if (wide()) return attention_block_wide(q, ldq, rows, packed_keys, packed_values, keys, head_dim, scale, scratch, out, ldo);
+#endif
+    attention_block(q, ldq, rows, packed_keys, packed_values, keys, head_dim, scale, scratch, out, ldo);
 }

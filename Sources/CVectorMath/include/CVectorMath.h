@@ -13,4 +13,26 @@ void vector_gelu(float *x, size_t count);
 /// Gated linear unit: `result[i] = value[i] · σ(gate[i])`; `result` may be `value`.
 void vector_glu(const float *value, const float *gate, float *result, size_t count);
 
+/// Floats of one head's packed keys or packed values (the larger of the two), for
+/// `count` keys of `head_dim` dimensions.
+size_t vector_attention_packed_count(size_t count, size_t head_dim);
+
+/// Floats of the scratch `vector_attention_block` needs for `rows` queries and `keys` keys.
+size_t vector_attention_scratch_count(size_t rows, size_t keys);
+
+/// Packs one head's keys (`count` rows of `head_dim`, row stride `ld`) for
+/// `vector_attention_block`: panels of 16 keys, dimension-major, zero-padded.
+void vector_attention_pack_keys(const float *keys, size_t ld, size_t count, size_t head_dim, float *packed);
+
+/// Packs one head's values (`count` rows of `head_dim`, row stride `ld`) for
+/// `vector_attention_block`: groups of 16 columns, key-major, zero-padded.
+void vector_attention_pack_values(const float *values, size_t ld, size_t count, size_t head_dim, float *packed);
+
+/// Softmax attention of `rows` queries (row stride `ldq`) over `keys` packed keys and
+/// values: `out[r] = Σⱼ softmax(scale · q[r]·kⱼ)ⱼ vⱼ` (row stride `ldo`), with the score
+/// block in `scratch` (`vector_attention_scratch_count(rows, keys)` floats).
+void vector_attention_block(const float *q, size_t ldq, size_t rows, const float *packed_keys,
+                            const float *packed_values, size_t keys, size_t head_dim, float scale,
+                            float *scratch, float *out, size_t ldo);
+
 #endif

@@ -19,7 +19,8 @@ public final class ComputeContext: Sendable {
         self.clock = clock
     }
 
-    /// Floating-point operations issued to `cblas_sgemm` (2·m·n·k per call) under this context.
+    /// Floating-point operations of the matrix products under this context: those issued to
+    /// `cblas_sgemm` (2·m·n·k per call) and the attention kernel's two products per head.
     public var gemmFlops: Int { flops.load(ordering: .relaxed) }
 
     func countGemm(flops count: Int) { flops.add(count, ordering: .relaxed) }

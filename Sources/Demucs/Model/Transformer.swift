@@ -84,9 +84,10 @@ struct MultiheadAttention: Sendable {
 
     /// Attends from `query` tokens to `keyValue` tokens, or to `query` itself when nil.
     ///
-    /// Each (head, block of queries) is an independent task on one core: its score block
-    /// stays in cache through the scaled product, the softmax and the product with the
-    /// values, and no core waits on another.
+    /// Each head's keys and values are packed once (`vector_attention_pack_keys`/`_values`);
+    /// then each (head, block of queries) is an independent task on one core whose score
+    /// block stays in cache through the scaled product, the softmax and the product with
+    /// the values (`vector_attention_block`), and no core waits on another.
     func callAsFunction(query: Tensor, keyValue: Tensor?, context: ComputeContext) -> Tensor {
         let queries = query.count / dim
         let keys = (keyValue ?? query).count / dim
@@ -102,6 +103,9 @@ struct MultiheadAttention: Sendable {
         let scale = 1 / Float(headDim).squareRoot()
         let blockRows = Self.queryBlockRows
         let blocks = (queries + blockRows - 1) / blockRows
+        let packedCount = vector_attention_packed_count(keys, headDim)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: 2 * heads * packedCount)
+        defer { packed.deallocate() }
         let attended = [Float](unsafeUninitializedCapacity: queries * dim) { attended, initialized in
             projectedQuery.withUnsafeBufferPointer { pq in
                 projectedKeys.withUnsafeBufferPointer { pk in
@@ -109,46 +113,46 @@ struct MultiheadAttention: Sendable {
                     let (keyBase, ldk) = keyValue == nil ? (pq.baseAddress! + dim, 3 * dim) : (pk.baseAddress!, 2 * dim)
                     let q = SendablePointer(pq.baseAddress!)
                     let k = SendablePointer(keyBase)
-                    let v = SendablePointer(keyBase + dim)
                     let o = SendablePointer(attended.baseAddress!)
-                    context.parallelFor(heads * blocks, minimumChunk: 1) { tasks in
-                        let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * keys)
-                        let totals = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
-                        defer {
-                            scores.deallocate()
-                            totals.deallocate()
+                    let p = SendablePointer(packed)
+                    // Task 2h packs head h's keys, 2h + 1 its values.
+                    context.parallelFor(2 * heads, minimumChunk: 1) { tasks in
+                        for task in tasks {
+                            let (h, isValue) = (task / 2, task % 2 == 1)
+                            let source = k.pointer + (isValue ? dim : 0) + h * headDim
+                            let target = p.pointer + task * packedCount
+                            if isValue {
+                                vector_attention_pack_values(source, ldk, keys, headDim, target)
+                            } else {
+                                vector_attention_pack_keys(source, ldk, keys, headDim, target)
+                            }
                         }
+                    }
+                    context.parallelFor(heads * blocks, minimumChunk: 1) { tasks in
+                        let scratch = UnsafeMutablePointer<Float>.allocate(
+                            capacity: vector_attention_scratch_count(blockRows, keys))
+                        defer { scratch.deallocate() }
                         for task in tasks {
                             let (h, first) = (task / blocks, (task % blocks) * blockRows)
                             let rows = min(blockRows, queries - first)
-                            context.serialGemm(
-                                transposeB: true, m: rows, n: keys, k: headDim, alpha: scale,
-                                a: q.pointer + first * ldq + h * headDim, lda: ldq,
-                                b: k.pointer + h * headDim, ldb: ldk, c: scores, ldc: keys)
-                            // The softmax numerator; the division waits for the (much narrower) product with the values.
-                            for r in 0..<rows { totals[r] = vector_softmax_exponentials(scores + r * keys, keys) }
-                            let out = o.pointer + first * dim + h * headDim
-                            context.serialGemm(
-                                m: rows, n: headDim, k: keys, a: scores, lda: keys,
-                                b: v.pointer + h * headDim, ldb: ldk, c: out, ldc: dim)
-                            for r in 0..<rows {
-                                let inverse = 1 / totals[r]
-                                for j in 0..<headDim { out[r * dim + j] *= inverse }
-                            }
+                            vector_attention_block(
+                                q.pointer + first * ldq + h * headDim, ldq, rows,
+                                p.pointer + 2 * h * packedCount, p.pointer + (2 * h + 1) * packedCount,
+                                keys, headDim, scale, scratch, o.pointer + first * dim + h * headDim, dim)
                         }
                     }
                 }
             }
             initialized = queries * dim
         }
+        // The scores and the weighted sum: two products of 2·queries·keys·headDim flops per head.
+        context.countGemm(flops: 4 * queries * keys * dim)
         return out(Tensor(shape: [queries, dim], values: attended), context: context)
     }
 
-    /// Queries per attention task: a 192-row score block over ~2700 keys is ~2 MB, near
-    /// the core's cache, and tall enough to amortise packing the keys (with OpenBLAS's
-    /// AVX-512 kernels 2 % faster than 96 rows and 4 % faster than 64; the same as 96
-    /// with its AVX2 kernels, measured).
-    static let queryBlockRows = 192
+    /// Queries per attention task: a 48-row score block over ~2700 keys is ~0.5 MB, the
+    /// size of a Zen 3 core's L2, and a multiple of the kernel's 6-row tiles.
+    static let queryBlockRows = 48
 }
 
 /// GroupNorm with one group over `[tokens, channels]` (demucs's `MyGroupNorm`): one mean

@@ -1,0 +1,74 @@
+import CVectorMath
+import Foundation
+import Testing
+
+@testable import Demucs
+
+/// The `CVectorMath` kernels against plain double-precision loops, at sizes that leave
+/// partial tiles, panels and key chunks.
+@Suite struct VectorKernelTests {
+    /// Deterministic values in [-2, 2).
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24) * 4 - 2
+        }
+    }
+
+    @Test(arguments: [(13, 37, 20), (48, 600, 64), (7, 16, 16)])
+    func attentionBlockMatchesSoftmaxAttention(rows: Int, keys: Int, headDim: Int) {
+        let (ldq, ldk, ldo) = (headDim + 3, headDim + 5, headDim + 1)
+        let q = Self.values(rows * ldq, seed: 1)
+        let k = Self.values(keys * ldk, seed: 2)
+        let v = Self.values(keys * ldk, seed: 3)
+        let scale: Float = 0.4
+        let packedCount = vector_attention_packed_count(keys, headDim)
+        var packedKeys = [Float](repeating: .nan, count: packedCount)
+        var packedValues = [Float](repeating: .nan, count: packedCount)
+        vector_attention_pack_keys(k, ldk, keys, headDim, &packedKeys)
+        vector_attention_pack_values(v, ldk, keys, headDim, &packedValues)
+        var scratch = [Float](repeating: .nan, count: vector_attention_scratch_count(rows, keys))
+        var out = [Float](repeating: .nan, count: rows * ldo)
+        vector_attention_block(q, ldq, rows, packedKeys, packedValues, keys, headDim, scale, &scratch, &out, ldo)
+        for r in 0..<rows {
+            let scores = (0..<keys).map { j in
+                Double(scale) * (0..<headDim).reduce(0.0) { $0 + Double(q[r * ldq + $1]) * Double(k[j * ldk + $1]) }
+            }
+            let peak = scores.max()!
+            let weights = scores.map { exp($0 - peak) }
+            let total = weights.reduce(0, +)
+            for c in 0..<headDim {
+                let expected = (0..<keys).reduce(0.0) { $0 + weights[$1] * Double(v[$1 * ldk + c]) } / total
+                #expect(abs(Double(out[r * ldo + c]) - expected) <= 1e-4, "row \(r), column \(c)")
+            }
+            for c in headDim..<ldo { #expect(out[r * ldo + c].isNaN, "column \(c) beyond the head was written") }
+        }
+    }
+
+    @Test func softmaxExponentialsMatchTheDefinition() {
+        for count in [1, 7, 8, 29] {
+            var x = Self.values(count, seed: UInt64(count))
+            x[count / 2] = 3
+            let reference = x.map { exp(Double($0) - 3) }
+            let total = vector_softmax_exponentials(&x, count)
+            #expect(abs(Double(total) - reference.reduce(0, +)) <= 1e-5 * Double(count))
+            for i in 0..<count { #expect(abs(Double(x[i]) - reference[i]) <= 1e-6) }
+        }
+    }
+
+    @Test func gluInPlaceAndIntoAnotherBufferMatchTheDefinition() {
+        let count = 1000 + 3
+        let input = Self.values(2 * count, seed: 9).map { $0 * 20 }
+        let reference = (0..<count).map { Double(input[$0]) / (1 + exp(-Double(input[count + $0]))) }
+        var separate = [Float](repeating: 0, count: count)
+        vector_glu(input, Array(input[count...]), &separate, count)
+        var inPlace = input
+        inPlace.withUnsafeMutableBufferPointer { vector_glu($0.baseAddress!, $0.baseAddress! + count, $0.baseAddress!, count) }
+        for i in 0..<count {
+            let tolerance = 1e-6 * max(1, abs(reference[i]))
+            #expect(abs(Double(separate[i]) - reference[i]) <= tolerance)
+            #expect(inPlace[i] == separate[i])
+        }
+    }
+}
