@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Runs PyTorch demucs `apply_model` and `demixer bench` on the same input, checkpoint
-and thread count, alternating, and prints both timings and their ratio.
+"""Runs `demixer bench`, PyTorch demucs `apply_model` and the same `apply_model` with the
+network in OpenVINO on the same input, checkpoint and thread count, alternating, and
+prints the three timings, their ratios and demixer's GEMM floor.
 
     scripts/bench_pytorch.py --weights fixtures-official/official_forward/0ff1c1a1-00f26467.th \
         --seconds 60 --threads 2 --rounds 2
@@ -8,7 +9,12 @@ and thread count, alternating, and prints both timings and their ratio.
 Each side runs in its own process, so its peak resident memory is its own.
 `--openblas-own-kernels` runs demixer without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so
 OpenBLAS picks its kernels for this CPU as it does on a machine that sets neither
-(PyTorch's products use MKL either way).
+(PyTorch's products use MKL and OpenVINO's oneDNN either way).
+
+The OpenVINO side (`openvino_demucs.py`, needs the `openvino` package) keeps the STFT,
+mask and iSTFT in PyTorch and runs the network, converted from the loaded model and
+compiled for the CPU in f32, in OpenVINO; its load time includes conversion and
+compilation. Its output is compared with PyTorch's (SNR in dB) each round.
 """
 import argparse
 import json
@@ -34,8 +40,9 @@ def synthetic_mix(seconds, rate=44100, seed=5):
     return mix.astype(np.float32)
 
 
-def run_torch(args):
-    """Child process: load the checkpoint, separate, print a JSON report."""
+def run_python_side(args):
+    """Child process: load the checkpoint (for OpenVINO also convert and compile it),
+    separate, write the stems to `args.output` when given, print a JSON report."""
     import torch
     from demucs.apply import apply_model
     from demucs.states import load_model
@@ -44,6 +51,10 @@ def run_torch(args):
     start = time.perf_counter()
     model = load_model(args.weights)
     model.eval()
+    extra = {}
+    if args.side_child == "openvino":
+        from openvino_demucs import compile_openvino
+        extra["openvino_version"] = compile_openvino(model, args.threads)
     load = time.perf_counter() - start
     mix = torch.from_numpy(np.fromfile(args.input, dtype=np.float32).reshape(2, -1))
     start = time.perf_counter()
@@ -55,8 +66,17 @@ def run_torch(args):
         "audio_seconds": audio, "load_seconds": load, "separation_seconds": separation,
         "rtf": (load + separation) / audio,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "checksum": float(out.abs().sum()),
+        "checksum": float(out.abs().sum()), **extra,
     }))
+    if args.output:
+        out.numpy().astype(np.float32).tofile(args.output)
+
+
+def snr_db(reference_path, other_path):
+    """Signal-to-noise ratio of `other` against `reference`, both raw float32, in dB."""
+    reference = np.fromfile(reference_path, dtype=np.float32).astype(np.float64)
+    other = np.fromfile(other_path, dtype=np.float32).astype(np.float64)
+    return 10 * np.log10(np.sum(reference ** 2) / np.sum((reference - other) ** 2))
 
 
 def child(command, env):
@@ -80,14 +100,16 @@ def main():
     parser.add_argument("--overlap", type=float, default=0.25)
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs of each side")
     parser.add_argument("--demixer", default=os.path.join(root, ".build/release/demixer"))
-    parser.add_argument("--skip-torch", action="store_true", help="time demixer only")
+    parser.add_argument("--skip-torch", action="store_true", help="do not run PyTorch")
+    parser.add_argument("--skip-openvino", action="store_true", help="do not run OpenVINO")
     parser.add_argument("--openblas-own-kernels", action="store_true",
                         help="unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for demixer")
-    parser.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--side-child", choices=["torch", "openvino"], help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
+    parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.torch_child:
-        return run_torch(args)
+    if args.side_child:
+        return run_python_side(args)
 
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
     swift_env = dict(env)
@@ -99,34 +121,58 @@ def main():
         synthetic_mix(args.seconds).tofile(path)
         swift_cmd = [args.demixer, "bench", "--input", path, "--threads", str(args.threads),
                      "--overlap", str(args.overlap), "--json", "--weights", args.weights]
-        torch_cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", "--input", path,
-                     "--weights", args.weights, "--threads", str(args.threads), "--overlap", str(args.overlap)]
-        swift_runs, torch_runs = [], []
+        sides = {"demixer": (swift_cmd, swift_env)}
+        for side, skip in [("pytorch", args.skip_torch), ("openvino", args.skip_openvino)]:
+            if not skip:
+                sides[side] = ([sys.executable, os.path.abspath(__file__),
+                                "--side-child", "torch" if side == "pytorch" else "openvino",
+                                "--input", path, "--output", os.path.join(folder, side + ".f32"),
+                                "--weights", args.weights, "--threads", str(args.threads),
+                                "--overlap", str(args.overlap)], env)
+        runs = {side: [] for side in sides}
+        snrs = []
         for r in range(args.rounds):
-            swift_runs.append(child(swift_cmd, swift_env))
-            print(f"round {r + 1}: demixer  {json.dumps(swift_runs[-1])}", flush=True)
-            if not args.skip_torch:
-                torch_runs.append(child(torch_cmd, env))
-                print(f"round {r + 1}: pytorch  {json.dumps(torch_runs[-1])}", flush=True)
+            for side, (command, side_env) in sides.items():
+                runs[side].append(child(command, side_env))
+                print(f"round {r + 1}: {side:9}{json.dumps(runs[side][-1])}", flush=True)
+            if len(sides) == 3:
+                snrs.append(snr_db(os.path.join(folder, "pytorch.f32"), os.path.join(folder, "openvino.f32")))
 
-    def best(runs, key):
-        return min(run[key] for run in runs)
+    def best(side, key):
+        return f"{min(run[key] for run in runs[side]):10.3f}" if side in runs else f"{'-':>10}"
 
+    def per_round(values, unit=""):
+        return ", ".join(f"{x:.2f}{unit}" for x in values)
+
+    demixer = runs["demixer"]
     print()
-    print(f"{'':22}{'demixer':>10}{'pytorch':>10}")
+    print(f"{'best of the rounds':22}{'demixer':>10}{'pytorch':>10}{'openvino':>10}")
     for key in ["load_seconds", "separation_seconds", "rtf", "cpu_seconds", "peak_rss_mb"]:
-        t = f"{best(torch_runs, key):10.3f}" if torch_runs else f"{'-':>10}"
-        print(f"{key:22}{best(swift_runs, key):10.3f}{t}")
-    stages = swift_runs[-1]["stages"]
+        print(f"{key:22}" + "".join(best(side, key) for side in ["demixer", "pytorch", "openvino"]))
+    stages = demixer[-1]["stages"]
     print("demixer stages (last run): " + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(stages.items())))
-    print(f"demixer GEMM rate: {swift_runs[-1]['gemm_gflops_per_second']:.1f} GFLOP/s")
-    if torch_runs:
-        ratios = [t["rtf"] / s["rtf"] for s, t in zip(swift_runs, torch_runs)]
-        print("speed-up (PyTorch RTF / demixer RTF, per round): " + ", ".join(f"{x:.2f}x" for x in ratios))
-        cpu = [t["cpu_seconds"] / s["cpu_seconds"] for s, t in zip(swift_runs, torch_runs)]
-        print("CPU-time ratio (PyTorch / demixer, per round): " + ", ".join(f"{x:.2f}x" for x in cpu))
-        print(f"output checksum sum|x|: demixer {swift_runs[-1]['checksum']:.6g}, "
-              f"pytorch {torch_runs[-1]['checksum']:.6g}")
+    print(f"demixer OpenBLAS kernels: {demixer[-1]['blas_kernel']}")
+    print(f"demixer GEMM rate over the separation (per round): "
+          f"{per_round(r['gemm_gflops_per_second'] for r in demixer)} GFLOP/s")
+    print(f"square {demixer[-1]['square_sgemm_size']}^3 sgemm, same threads (per round): "
+          f"{per_round(r['square_sgemm_gflops_per_second'] for r in demixer)} GFLOP/s")
+    print(f"GEMM floor ({demixer[-1]['gemm_gflop']:.0f} GFLOP at that rate, per round): "
+          f"{per_round((r['gemm_floor_seconds'] for r in demixer), ' s')}; "
+          f"separation / floor: {per_round(r['floor_ratio'] for r in demixer)}")
+    for side, name in [("pytorch", "PyTorch"), ("openvino", "OpenVINO")]:
+        if side in runs:
+            pairs = list(zip(demixer, runs[side]))
+            ratios = "; ".join(
+                f"{label} {per_round((o[key] / d[key] for d, o in pairs), 'x')}"
+                for label, key in [("RTF", "rtf"), ("separation alone", "separation_seconds"),
+                                   ("CPU time", "cpu_seconds")])
+            print(f"{name} / demixer (per round): {ratios}")
+    print("output checksum sum|x| (last round): "
+          + ", ".join(f"{side} {runs[side][-1]['checksum']:.6g}" for side in runs))
+    if "openvino" in runs:
+        print(f"OpenVINO {runs['openvino'][-1]['openvino_version']}")
+    if snrs:
+        print(f"OpenVINO against PyTorch, SNR (per round): {per_round(snrs, ' dB')}")
 
 
 if __name__ == "__main__":

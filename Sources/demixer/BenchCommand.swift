@@ -7,7 +7,8 @@ import Mixing
 import Synchronization
 
 /// `demixer bench`: times the official-size HT Demucs over a stretch of audio and prints
-/// the real-time factor, a per-stage breakdown, GEMM throughput, peak memory and load time.
+/// the real-time factor, a per-stage breakdown, GEMM throughput, peak memory and load time,
+/// and the GEMM floor: the separation's GEMM work at the rate of a large square product.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -81,10 +82,13 @@ struct BenchCommand: ParsableCommand {
             let separationSeconds = Date().timeIntervalSince(separationStart)
             let underruns = playback?.stop()
             let flops = Double(context.gemmFlops)
+            // Read before the square product allocates its 48 MB.
+            let peakRSS = peakResidentMegabytes()
+            let square = measureSquareGemmRate(threads: threads)
             let report = Report(
                 audioSeconds: duration, threads: threads, segments: segments, loadSeconds: loadSeconds,
                 separationSeconds: separationSeconds, firstSpanSeconds: firstSpan ?? 0,
-                gemmGFLOP: flops / 1e9, stages: clock.seconds, stageCPU: clock.cpuSeconds, peakRSSMB: peakResidentMegabytes(),
+                gemmGFLOP: flops / 1e9, square: square, stages: clock.seconds, stageCPU: clock.cpuSeconds, peakRSSMB: peakRSS,
                 checksum: stems.checksum, blasKernel: matrixKernelName, playback: underruns)
             print(json ? report.json : report.table)
         }
@@ -100,6 +104,8 @@ private struct Report {
     let separationSeconds: Double
     let firstSpanSeconds: Double
     let gemmGFLOP: Double
+    /// A square product timed after the separation, on the same threads.
+    let square: SquareGemmRate
     let stages: [String: Double]
     /// CPU seconds of all threads during each stage.
     let stageCPU: [String: Double]
@@ -112,6 +118,11 @@ private struct Report {
     /// Real-time factor with loading included, as the issue defines it.
     var rtf: Double { (loadSeconds + separationSeconds) / audioSeconds }
     var gemmRate: Double { gemmGFLOP / separationSeconds }
+    var squareGFLOPS: Double { square.flopsPerSecond / 1e9 }
+    /// The separation's GEMM work at the square product's rate: what it would take if
+    /// every product ran that fast and nothing else took time.
+    var floorSeconds: Double { gemmGFLOP / squareGFLOPS }
+    var floorRatio: Double { separationSeconds / floorSeconds }
 
     static let stageOrder = ["stft", "encoder", "transformer", "decoder", "istft", "overlap-add"]
 
@@ -123,6 +134,9 @@ private struct Report {
             String(format: "separation      %.2f s (first span after %.2f s)", separationSeconds, firstSpanSeconds),
             String(format: "RTF             %.3f (load included)", rtf),
             String(format: "GEMM            %.0f GFLOP, %.1f GFLOP/s over the whole separation", gemmGFLOP, gemmRate),
+            String(
+                format: "GEMM floor      %d³ sgemm %.1f GFLOP/s (best of %d, same threads): floor %.2f s, separation / floor %.2f",
+                square.size, squareGFLOPS, square.repetitions, floorSeconds, floorRatio),
             String(format: "peak RSS        %.0f MB", peakRSSMB),
         ]
         if let playback {
@@ -147,6 +161,8 @@ private struct Report {
             "audio_seconds": audioSeconds, "threads": threads, "segments": segments, "load_seconds": loadSeconds,
             "separation_seconds": separationSeconds, "first_span_seconds": firstSpanSeconds, "rtf": rtf,
             "gemm_gflop": gemmGFLOP, "gemm_gflops_per_second": gemmRate, "peak_rss_mb": peakRSSMB,
+            "square_sgemm_size": square.size, "square_sgemm_gflops_per_second": squareGFLOPS,
+            "gemm_floor_seconds": floorSeconds, "floor_ratio": floorRatio,
             "stages": stages, "stage_cpu_seconds": stageCPU, "checksum": checksum, "blas_kernel": blasKernel,
         ]
         if let playback {

@@ -76,6 +76,51 @@ extension ComputeContext {
 
 }
 
+/// What `measureSquareGemmRate` found: the fastest of several identical square products.
+public struct SquareGemmRate: Sendable {
+    /// Rows, columns and inner dimension of the product.
+    public let size: Int
+    public let threads: Int
+    /// Products timed; the fastest counts.
+    public let repetitions: Int
+    /// Floating-point operations one product issued, as `ComputeContext.gemmFlops` counts them.
+    public let flopsPerProduct: Int
+    /// Wall-clock seconds of the fastest repetition.
+    public let bestSeconds: Double
+
+    /// Floating-point operations per second of the fastest repetition.
+    public var flopsPerSecond: Double { Double(flopsPerProduct) / bestSeconds }
+}
+
+/// Times a `size`×`size`×`size` single-precision product through the engine's own
+/// `gemm` (the same split over `threads`, the same OpenBLAS kernels), best of
+/// `repetitions`.
+///
+/// The rate a large square product reaches is what the engine's products could reach at
+/// best, so the benchmark divides its GEMM work by it to get a floor for the separation.
+/// The product counts under a context of its own, not under any separation's.
+public func measureSquareGemmRate(size: Int = 2048, threads: Int, repetitions: Int = 5) -> SquareGemmRate {
+    precondition(size > 0 && repetitions > 0, "a square product needs a positive size and repetitions")
+    let context = ComputeContext(threads: threads)
+    // Values of a few hundredths: no overflow and no subnormals in the sums.
+    let a = (0..<size * size).map { Float($0 % 13) * 0.01 }
+    let b = (0..<size * size).map { Float($0 % 7) * 0.02 }
+    var c = [Float](repeating: 0, count: size * size)
+    var best = Double.infinity
+    let clock = ContinuousClock()
+    for _ in 0..<repetitions {
+        let elapsed = clock.measure {
+            c.withUnsafeMutableBufferPointer { c in
+                context.gemm(
+                    m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, c: c.baseAddress!, ldc: size)
+            }
+        }
+        best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+    return SquareGemmRate(
+        size: size, threads: context.threads, repetitions: repetitions, flopsPerProduct: context.gemmFlops / repetitions, bestSeconds: best)
+}
+
 /// A pointer handed to the workers of `parallelFor` or of a split product, each
 /// touching its own part of the buffer.
 struct SendablePointer<Pointee>: @unchecked Sendable {
