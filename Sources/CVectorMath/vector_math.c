@@ -67,22 +67,26 @@ INLINE float softmax_exponentials(float *x, size_t count) {
     return total;
 }
 
+INLINE float gelu_value(float x) { return 0.5f * x * (1 + erf_approx(x * 0.70710678118654752f)); }
+
+INLINE float glu_value(float value, float gate) { return value / (1 + exp_approx(-gate)); }
+
 INLINE void gelu(float *x, size_t count) {
-    for (size_t i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1 + erf_approx(x[i] * 0.70710678118654752f));
+    for (size_t i = 0; i < count; i++) x[i] = gelu_value(x[i]);
 }
 
-INLINE void glu(const float *value, const float *gate, float *result, size_t count) {
-    // `restrict` lets both forms vectorise; without it the in-place call fell to a scalar loop.
-    if (result == value) {
-        float *restrict x = result;
-        const float *restrict g = gate;
-        for (size_t i = 0; i < count; i++) x[i] = x[i] / (1 + exp_approx(-g[i]));
-    } else {
-        const float *restrict v = value;
-        const float *restrict g = gate;
-        float *restrict r = result;
-        for (size_t i = 0; i < count; i++) r[i] = v[i] / (1 + exp_approx(-g[i]));
-    }
+INLINE void affine_gelu(float *x, size_t count, float scale, float shift) {
+    for (size_t i = 0; i < count; i++) x[i] = gelu_value(x[i] * scale + shift);
+}
+
+INLINE void glu(const float *restrict value, const float *restrict gate, float *restrict result, size_t count) {
+    for (size_t i = 0; i < count; i++) result[i] = glu_value(value[i], gate[i]);
+}
+
+INLINE void affine_glu_add(const float *restrict value, const float *restrict gate, size_t count, float value_scale,
+                           float value_shift, float gate_scale, float gate_shift, float weight, float *restrict out) {
+    for (size_t i = 0; i < count; i++)
+        out[i] += weight * glu_value(value[i] * value_scale + value_shift, gate[i] * gate_scale + gate_shift);
 }
 
 // Attention kernels. Keys are packed as panels of 16 keys (`[panel][dimension][16]`) and
@@ -231,6 +235,13 @@ WIDE static void gelu_wide(float *x, size_t count) { gelu(x, count); }
 WIDE static void glu_wide(const float *value, const float *gate, float *result, size_t count) {
     glu(value, gate, result, count);
 }
+WIDE static void affine_gelu_wide(float *x, size_t count, float scale, float shift) {
+    affine_gelu(x, count, scale, shift);
+}
+WIDE static void affine_glu_add_wide(const float *value, const float *gate, size_t count, float value_scale,
+                                     float value_shift, float gate_scale, float gate_shift, float weight, float *out) {
+    affine_glu_add(value, gate, count, value_scale, value_shift, gate_scale, gate_shift, weight, out);
+}
 WIDE static void pack_keys_wide(const float *keys, size_t ld, size_t count, size_t head_dim, float *packed) {
     pack_keys(keys, ld, count, head_dim, packed);
 }
@@ -264,6 +275,21 @@ void vector_glu(const float *value, const float *gate, float *result, size_t cou
     if (wide()) return glu_wide(value, gate, result, count);
 #endif
     glu(value, gate, result, count);
+}
+
+void vector_affine_gelu(float *x, size_t count, float scale, float shift) {
+#if defined(__x86_64__)
+    if (wide()) return affine_gelu_wide(x, count, scale, shift);
+#endif
+    affine_gelu(x, count, scale, shift);
+}
+
+void vector_affine_glu_add(const float *value, const float *gate, size_t count, float value_scale, float value_shift,
+                           float gate_scale, float gate_shift, float weight, float *out) {
+#if defined(__x86_64__)
+    if (wide()) return affine_glu_add_wide(value, gate, count, value_scale, value_shift, gate_scale, gate_shift, weight, out);
+#endif
+    affine_glu_add(value, gate, count, value_scale, value_shift, gate_scale, gate_shift, weight, out);
 }
 
 void vector_attention_pack_keys(const float *keys, size_t ld, size_t count, size_t head_dim, float *packed) {

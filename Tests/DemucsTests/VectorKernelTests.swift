@@ -57,18 +57,71 @@ import Testing
         }
     }
 
-    @Test func gluInPlaceAndIntoAnotherBufferMatchTheDefinition() {
+    @Test func gluMatchesTheDefinition() {
         let count = 1000 + 3
         let input = Self.values(2 * count, seed: 9).map { $0 * 20 }
         let reference = (0..<count).map { Double(input[$0]) / (1 + exp(-Double(input[count + $0]))) }
-        var separate = [Float](repeating: 0, count: count)
-        vector_glu(input, Array(input[count...]), &separate, count)
-        var inPlace = input
-        inPlace.withUnsafeMutableBufferPointer { vector_glu($0.baseAddress!, $0.baseAddress! + count, $0.baseAddress!, count) }
+        var result = [Float](repeating: 0, count: count)
+        vector_glu(input, Array(input[count...]), &result, count)
+        for i in 0..<count { #expect(abs(Double(result[i]) - reference[i]) <= 1e-6 * max(1, abs(reference[i]))) }
+    }
+
+    @Test func affineGELUMatchesTheDefinition() {
+        let count = 1000 + 5
+        let input = Self.values(count, seed: 11).map { $0 * 3 }
+        let (scale, shift): (Float, Float) = (1.7, -0.3)
+        var x = input
+        vector_affine_gelu(&x, count, scale, shift)
         for i in 0..<count {
-            let tolerance = 1e-6 * max(1, abs(reference[i]))
-            #expect(abs(Double(separate[i]) - reference[i]) <= tolerance)
-            #expect(inPlace[i] == separate[i])
+            let y = Double(input[i] * scale + shift)
+            let expected = 0.5 * y * (1 + erf(y / 2.0.squareRoot()))
+            #expect(abs(Double(x[i]) - expected) <= 1e-6 * max(1, abs(expected)), "element \(i)")
+        }
+    }
+
+    @Test func affineGLUAddMatchesTheDefinition() {
+        let count = 1000 + 3
+        let value = Self.values(count, seed: 12).map { $0 * 5 }
+        let gate = Self.values(count, seed: 13).map { $0 * 5 }
+        let start = Self.values(count, seed: 14)
+        var out = start
+        vector_affine_glu_add(value, gate, count, 0.8, 0.1, 1.9, -0.4, 0.3, &out)
+        for i in 0..<count {
+            let v = Double(value[i] * 0.8 + 0.1), g = Double(gate[i] * 1.9 - 0.4)
+            let expected = Double(start[i]) + 0.3 * v / (1 + exp(-g))
+            #expect(abs(Double(out[i]) - expected) <= 1e-6 * max(1, abs(expected)), "element \(i)")
+        }
+    }
+
+    /// The fused norm passes against the plain norm followed by the separate activation.
+    @Test func groupNormFusedPassesMatchTheNormThenTheActivation() {
+        let (channels, batch, inner) = (6, 3, 37)
+        let norm = GroupNorm(
+            groups: 2, weight: Self.values(2 * channels, seed: 15).map { $0 + 3 }, bias: Self.values(2 * channels, seed: 16))
+        let context = ComputeContext(threads: 2)
+        let y = Tensor(shape: [2 * channels, batch, inner], values: Self.values(2 * channels * batch * inner, seed: 17).map { $0 * 4 + 1 })
+        let scale = Self.values(channels, seed: 18)
+        let halfNorm = GroupNorm(groups: 1, weight: Array(norm.weight[..<channels]), bias: Array(norm.bias[..<channels]))
+        var normed = y
+        norm.apply(&normed, batch: batch, context: context)
+
+        var fusedGELU = Tensor(shape: [channels, batch, inner], values: Array(y.values[..<(channels * batch * inner)]))
+        var plainGELU = fusedGELU
+        halfNorm.apply(&fusedGELU, batch: batch, then: .gelu, context: context)
+        halfNorm.apply(&plainGELU, batch: batch, context: context)
+        gelu(&plainGELU, context: context)
+        for i in 0..<plainGELU.count {
+            #expect(abs(fusedGELU.values[i] - plainGELU.values[i]) <= 1e-5 * max(1, abs(plainGELU.values[i])))
+        }
+
+        let residual = Self.values(channels * batch * inner, seed: 19)
+        var x = Tensor(shape: [channels, batch, inner], values: residual)
+        norm.addGatedLinear(of: y, batch: batch, scale: scale, to: &x, context: context)
+        let gated = glu(normed, context: context)
+        for i in 0..<x.count {
+            let c = i / (batch * inner)
+            let expected = residual[i] + scale[c] * gated.values[i]
+            #expect(abs(x.values[i] - expected) <= 1e-5 * max(1, abs(expected)), "element \(i)")
         }
     }
 }

@@ -10,8 +10,19 @@ float vector_softmax_exponentials(float *x, size_t count);
 /// Exact (erf-based) GELU of `count` values, in place.
 void vector_gelu(float *x, size_t count);
 
-/// Gated linear unit: `result[i] = value[i] · σ(gate[i])`; `result` may be `value`.
+/// Gated linear unit: `result[i] = value[i] · σ(gate[i])`; `result` must not overlap the inputs.
 void vector_glu(const float *value, const float *gate, float *result, size_t count);
+
+/// GELU of an affine map, in place: `x[i] = gelu(x[i] · scale + shift)`; a norm's
+/// affine and the activation after it in one pass over memory.
+void vector_affine_gelu(float *x, size_t count, float scale, float shift);
+
+/// A gated linear unit of two affine maps, added with a weight:
+/// `out[i] += weight · (value[i] · value_scale + value_shift) · σ(gate[i] · gate_scale + gate_shift)`;
+/// a norm's affine, the GLU and a LayerScaled residual in one pass. `out` must not
+/// overlap the inputs.
+void vector_affine_glu_add(const float *value, const float *gate, size_t count, float value_scale, float value_shift,
+                           float gate_scale, float gate_shift, float weight, float *out);
 
 /// Floats of one head's packed keys or packed values (the larger of the two), for
 /// `count` keys of `head_dim` dimensions.

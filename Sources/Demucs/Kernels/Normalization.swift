@@ -12,49 +12,87 @@ struct GroupNorm: Sendable {
     let bias: [Float]
     var epsilon: Float = 1e-5
 
-    /// Normalises `x` in place. Three passes over rows `(channel, batch index)` spread
-    /// over the cores: row sums, sums of squares about the group mean (two passes, as
-    /// the reference, for accuracy), then the affine.
-    func apply(_ x: inout Tensor, batch: Int = 1, context: ComputeContext) {
+    /// What follows the norm's affine in the same pass over memory.
+    enum Activation { case none, gelu }
+
+    /// Normalises `x` in place, then applies `activation`. Three passes over rows
+    /// `(channel, batch index)` spread over the cores: row sums, sums of squares about the
+    /// group mean (two passes, as the reference, for accuracy), then the affine.
+    func apply(_ x: inout Tensor, batch: Int = 1, then activation: Activation = .none, context: ComputeContext) {
+        precondition(x.count % (weight.count * batch) == 0, "group norm of \(weight.count) channels on \(x.shape)")
+        let inner = x.count / (weight.count * batch)
+        x.values.withUnsafeMutableBufferPointer { values in
+            let v = SendablePointer(values.baseAddress!)
+            let affines = rowAffines(v, inner: inner, batch: batch, context: context)
+            context.parallelFor(affines.count, minimumChunk: Self.rowChunk(inner)) { range in
+                for r in range {
+                    let (scale, shift) = affines[r]
+                    switch activation {
+                    case .none: mapSIMD8(v.pointer + r * inner, count: inner) { $0 * scale + shift }
+                    case .gelu: vector_affine_gelu(v.pointer + r * inner, inner, scale, shift)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `x += scale[c] · glu(norm(y))` for `y` of twice `x`'s channels: DConv's tail (norm,
+    /// GLU and LayerScaled residual) in one pass over `y`, with no normalised or gated
+    /// activation in memory.
+    func addGatedLinear(of y: Tensor, batch: Int = 1, scale: [Float], to x: inout Tensor, context: ComputeContext) {
+        precondition(y.count == 2 * x.count && scale.count * 2 == weight.count, "gated norm of \(y.shape) into \(x.shape)")
+        let inner = y.count / (weight.count * batch)
+        let half = x.count / inner
+        y.values.withUnsafeBufferPointer { values in
+            x.values.withUnsafeMutableBufferPointer { target in
+                let (v, t) = (SendablePointer(values.baseAddress!), SendablePointer(target.baseAddress!))
+                let affines = rowAffines(v, inner: inner, batch: batch, context: context)
+                context.parallelFor(half, minimumChunk: Self.rowChunk(inner)) { range in
+                    for r in range {
+                        let (value, gate) = (affines[r], affines[half + r])
+                        vector_affine_glu_add(
+                            v.pointer + r * inner, v.pointer + (half + r) * inner, inner, value.scale, value.shift,
+                            gate.scale, gate.shift, scale[r / batch], t.pointer + r * inner)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows per task of the per-row passes: ~32 K elements.
+    private static func rowChunk(_ inner: Int) -> Int { max(1, (1 << 15) / max(inner, 1)) }
+
+    /// The affine `x · scale + shift` that normalises each row `(channel, batch index)` of
+    /// `x` (`[channels, batch, inner]`), from its group's mean and variance.
+    private func rowAffines(_ v: SendablePointer<Float>, inner: Int, batch: Int, context: ComputeContext)
+        -> [(scale: Float, shift: Float)]
+    {
         let channels = weight.count
-        precondition(x.count % (channels * batch) == 0, "group norm of \(channels) channels on \(x.shape)")
-        let inner = x.count / (channels * batch)
         let perGroup = channels / groups
         let rows = channels * batch
         let count = Double(perGroup * inner)
-        let chunk = max(1, (1 << 15) / max(inner, 1))
         /// Statistic index of row `r = c·batch + b`: `b·groups + c / perGroup`.
         @Sendable func statistic(_ r: Int) -> Int { (r % batch) * groups + (r / batch) / perGroup }
-        x.values.withUnsafeMutableBufferPointer { values in
-            let v = SendablePointer(values.baseAddress!)
-            func perRow(_ body: @Sendable (UnsafeMutablePointer<Float>, Int) -> Double) -> [Double] {
-                let totals = [Double](unsafeUninitializedCapacity: rows) { t, initialized in
-                    let t = SendablePointer(t.baseAddress!)
-                    context.parallelFor(rows, minimumChunk: chunk) { range in
-                        for r in range { t.pointer[r] = body(v.pointer + r * inner, r) }
-                    }
-                    initialized = rows
+        func perRow(_ body: @Sendable (UnsafeMutablePointer<Float>, Int) -> Double) -> [Double] {
+            let totals = [Double](unsafeUninitializedCapacity: rows) { t, initialized in
+                let t = SendablePointer(t.baseAddress!)
+                context.parallelFor(rows, minimumChunk: Self.rowChunk(inner)) { range in
+                    for r in range { t.pointer[r] = body(v.pointer + r * inner, r) }
                 }
-                var grouped = [Double](repeating: 0, count: batch * groups)
-                for r in 0..<rows { grouped[statistic(r)] += totals[r] }
-                return grouped
+                initialized = rows
             }
-            let means = perRow { row, _ in rowSum(row, count: inner, center: 0, squared: false) }.map { $0 / count }
-            let variances = perRow { row, r in
-                rowSum(row, count: inner, center: Float(means[statistic(r)]), squared: true) / count
-            }
-            let weight = weight
-            let bias = bias
-            let epsilon = Double(epsilon)
-            context.parallelFor(rows, minimumChunk: chunk) { range in
-                for r in range {
-                    let c = r / batch
-                    let s = statistic(r)
-                    let scale = Float(1 / (variances[s] + epsilon).squareRoot()) * weight[c]
-                    let shift = bias[c] - Float(means[s]) * scale
-                    mapSIMD8(v.pointer + r * inner, count: inner) { $0 * scale + shift }
-                }
-            }
+            var grouped = [Double](repeating: 0, count: batch * groups)
+            for r in 0..<rows { grouped[statistic(r)] += totals[r] }
+            return grouped
+        }
+        let means = perRow { row, _ in rowSum(row, count: inner, center: 0, squared: false) }.map { $0 / count }
+        let variances = perRow { row, r in
+            rowSum(row, count: inner, center: Float(means[statistic(r)]), squared: true) / count
+        }
+        return (0..<rows).map { r in
+            let s = statistic(r)
+            let scale = Float(1 / (variances[s] + Double(epsilon)).squareRoot()) * weight[r / batch]
+            return (scale, bias[r / batch] - Float(means[s]) * scale)
         }
     }
 }
@@ -139,43 +177,12 @@ func glu(_ x: Tensor, context: ComputeContext) -> Tensor {
     return Tensor(shape: shape, values: out)
 }
 
-/// `glu` formed in `x`'s own buffer, for short-lived activations: the layer's peak
-/// holds no second activation. The buffer keeps its full capacity until released.
-func glu(inPlace x: consuming Tensor, context: ComputeContext) -> Tensor {
-    let count = x.count / 2
-    x.values.withUnsafeMutableBufferPointer { v in
-        let shared = SendablePointer(v.baseAddress!)
-        gatedLinear(shared, into: shared, count: count, context: context)
-    }
-    x.values.removeLast(count)
-    x.shape[0] /= 2
-    return x
-}
-
-/// `result[i] = input[i] · σ(input[count + i])`; `result` may be `input`.
+/// `result[i] = input[i] · σ(input[count + i])`.
 private func gatedLinear(_ input: SendablePointer<Float>, into output: SendablePointer<Float>, count: Int, context: ComputeContext) {
     context.parallelFor(count, minimumChunk: 1 << 15) { range in
         vector_glu(
             input.pointer + range.lowerBound, input.pointer + count + range.lowerBound,
             output.pointer + range.lowerBound, range.count)
-    }
-}
-
-/// `x += scale[c] · y` for each channel `c` of the leading dimension (a LayerScaled
-/// residual), channels spread over the cores.
-func addScaledChannels(_ y: Tensor, scale: [Float], to x: inout Tensor, context: ComputeContext) {
-    precondition(x.count == y.count, "adding \(y.shape) to \(x.shape)")
-    let inner = x.count / scale.count
-    x.values.withUnsafeMutableBufferPointer { a in
-        y.values.withUnsafeBufferPointer { b in
-            let (a, b) = (SendablePointer(a.baseAddress!), SendablePointer(b.baseAddress!))
-            context.parallelFor(scale.count, minimumChunk: max(1, (1 << 15) / max(inner, 1))) { channels in
-                for c in channels {
-                    let (s, row, other) = (scale[c], a.pointer + c * inner, b.pointer + c * inner)
-                    for i in 0..<inner { row[i] += s * other[i] }
-                }
-            }
-        }
     }
 }
 

@@ -67,11 +67,9 @@ struct DConv: Sendable {
     private func applyBlocks(to x: inout Tensor, rows: Int, context: ComputeContext) {
         for block in blocks {
             var y = block.dilated(x, context: context)
-            block.norm1.apply(&y, batch: rows, context: context)
-            gelu(&y, context: context)
+            block.norm1.apply(&y, batch: rows, then: .gelu, context: context)
             y = block.pointwise(y, context: context)
-            block.norm2.apply(&y, batch: rows, context: context)
-            addScaledChannels(glu(inPlace: consume y, context: context), scale: block.scale, to: &x, context: context)
+            block.norm2.addGatedLinear(of: y, batch: rows, scale: block.scale, to: &x, context: context)
         }
     }
 }
@@ -136,8 +134,7 @@ struct EncoderLayer: Sendable {
             x = padTime(x, right: stride - x.shape[1] % stride)
         }
         var y = conv(x, context: context)
-        norm1?.apply(&y, context: context)
-        gelu(&y, context: context)
+        if let norm1 { norm1.apply(&y, then: .gelu, context: context) } else { gelu(&y, context: context) }
         dconv?.apply(to: &y, context: context)
         return gatedConv(rewrite, norm: norm2, y, context: context)
     }
