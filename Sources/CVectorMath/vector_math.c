@@ -127,6 +127,8 @@ INLINE void score_tile(const float *q, size_t ldq, const float *panel, size_t he
                        float *scores, size_t lds, const int nr) {
     v8 acc[TILE_ROWS][2];
     for (int i = 0; i < nr; i++) acc[i][0] = acc[i][1] = splat8(0);
+    // Unrolled so the loop's own instructions do not compete with the FMAs.
+#pragma clang loop unroll_count(4)
     for (size_t d = 0; d < head_dim; d++) {
         v8 k0 = load8(panel + d * LANES), k1 = load8(panel + d * LANES + 8);
         for (int i = 0; i < nr; i++) {
@@ -154,6 +156,7 @@ INLINE void value_tile(const float *p, size_t ldp, const float *group, size_t fi
             acc[i][1] = load8(out + i * ldo + 8);
         }
     }
+#pragma clang loop unroll_count(4)
     for (size_t j = first; j < first + count; j++) {
         v8 v0 = load8(group + j * LANES), v1 = load8(group + j * LANES + 8);
         for (int i = 0; i < nr; i++) {

@@ -282,7 +282,12 @@ struct ConvTranspose2d: Sendable {
                                                 guard row >= 0 && row < outHeight else { continue }
                                                 let orow = out.pointer + (co * outHeight + row) * outWidth + shift
                                                 let srow = src + r * cols.count - cols.lowerBound
-                                                for iw in first..<last { orow[iw * stride.width] += srow[iw] }
+                                                if stride.width == 1 {
+                                                    // Contiguous: the loop vectorises.
+                                                    for iw in first..<last { orow[iw] += srow[iw] }
+                                                } else {
+                                                    for iw in first..<last { orow[iw * stride.width] += srow[iw] }
+                                                }
                                             }
                                         }
                                     }

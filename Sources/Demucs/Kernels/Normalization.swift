@@ -100,7 +100,7 @@ struct GroupNorm: Sendable {
 /// The sum of `row` (or of its squared deviations from `center`), in float SIMD lanes
 /// over blocks of 1024 and in double across blocks.
 @inline(__always)
-func rowSum(_ row: UnsafeMutablePointer<Float>, count: Int, center: Float, squared: Bool) -> Double {
+func rowSum(_ row: UnsafePointer<Float>, count: Int, center: Float, squared: Bool) -> Double {
     let raw = UnsafeRawPointer(row)
     var total = 0.0
     var i = 0
@@ -129,25 +129,29 @@ struct LayerNorm: Sendable {
     let bias: [Float]
     var epsilon: Float = 1e-5
 
-    /// Normalises each token, tokens spread over the cores.
+    /// Normalises each token into a new tensor, tokens spread over the cores (the input
+    /// usually lives on as a residual, so normalising in place would copy it first).
     func callAsFunction(_ x: Tensor, context: ComputeContext) -> Tensor {
-        var y = x
         let channels = weight.count
         let tokens = x.count / channels
         let (weight, bias, epsilon) = (weight, bias, epsilon)
-        y.values.withUnsafeMutableBufferPointer { v in
-            let v = SendablePointer(v.baseAddress!)
-            context.parallelFor(tokens, minimumChunk: max(1, (1 << 14) / channels)) { range in
-                for t in range {
-                    let row = v.pointer + t * channels
-                    let mean = Float(rowSum(row, count: channels, center: 0, squared: false)) / Float(channels)
-                    let variance = Float(rowSum(row, count: channels, center: mean, squared: true)) / Float(channels)
-                    let invStd = 1 / (variance + epsilon).squareRoot()
-                    for c in 0..<channels { row[c] = (row[c] - mean) * invStd * weight[c] + bias[c] }
+        let out = [Float](unsafeUninitializedCapacity: x.count) { o, initialized in
+            x.values.withUnsafeBufferPointer { v in
+                let (v, o) = (SendablePointer(v.baseAddress!), SendablePointer(o.baseAddress!))
+                context.parallelFor(tokens, minimumChunk: max(1, (1 << 14) / channels)) { range in
+                    for t in range {
+                        let row = UnsafePointer(v.pointer + t * channels)
+                        let target = o.pointer + t * channels
+                        let mean = Float(rowSum(row, count: channels, center: 0, squared: false)) / Float(channels)
+                        let variance = Float(rowSum(row, count: channels, center: mean, squared: true)) / Float(channels)
+                        let invStd = 1 / (variance + epsilon).squareRoot()
+                        for c in 0..<channels { target[c] = (row[c] - mean) * invStd * weight[c] + bias[c] }
+                    }
                 }
             }
+            initialized = x.count
         }
-        return y
+        return Tensor(shape: x.shape, values: out)
     }
 }
 
@@ -200,27 +204,36 @@ func add(_ y: Tensor, to x: inout Tensor, context: ComputeContext) {
     }
 }
 
-/// Transposes a `[rows, columns]` matrix, in 32×32 blocks spread over the cores.
+/// `[rows, columns]` → `[columns, rows]`, blocks of the input spread over the cores.
 func transposed(_ x: Tensor, context: ComputeContext) -> Tensor {
     let rows = x.shape[0]
-    let columns = x.count / rows
+    return swappingOuterAxes(x, shape: (rows, 1, x.count / rows), context: context)
+}
+
+/// `[a, b, d]` → `[d, b, a]`: the first and last axes swapped, the middle one kept.
+/// Work is split over (middle index, block of 32 `d`) pairs; within one, each input row
+/// stretch of 32 is read once and the 32 output rows it feeds fill side by side.
+func swappingOuterAxes(_ x: Tensor, shape: (a: Int, b: Int, d: Int), context: ComputeContext) -> Tensor {
+    let (a, b, d) = shape
+    precondition(a * b * d == x.count, "swappingOuterAxes: \(shape) does not match \(x.count) elements")
     let block = 32
+    let blocks = (d + block - 1) / block
     let out = [Float](unsafeUninitializedCapacity: x.count) { o, initialized in
         x.values.withUnsafeBufferPointer { v in
             let (v, o) = (SendablePointer(v.baseAddress!), SendablePointer(o.baseAddress!))
-            context.parallelFor((rows + block - 1) / block, minimumChunk: 1) { rowBlocks in
-                for r0 in rowBlocks.map({ $0 * block }) {
-                    for c0 in stride(from: 0, to: columns, by: block) {
-                        for r in r0..<min(r0 + block, rows) {
-                            for c in c0..<min(c0 + block, columns) { o.pointer[c * rows + r] = v.pointer[r * columns + c] }
-                        }
+            context.parallelFor(b * blocks, minimumChunk: 1) { tasks in
+                for task in tasks {
+                    let (middle, d0) = (task / blocks, task % blocks * block)
+                    for i in 0..<a {
+                        let source = v.pointer + (i * b + middle) * d
+                        for k in d0..<min(d0 + block, d) { o.pointer[(k * b + middle) * a + i] = source[k] }
                     }
                 }
             }
         }
         initialized = x.count
     }
-    return Tensor(shape: [columns, rows], values: out)
+    return Tensor(shape: b == 1 ? [d, a] : [d, b, a], values: out)
 }
 
 /// `body` over `values` in SIMD8 blocks, then the tail padded to a block.

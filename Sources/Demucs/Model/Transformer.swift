@@ -326,12 +326,12 @@ struct CrossTransformer: Sendable {
     ) throws -> (Tensor, Tensor) {
         let (fr, t1) = (spectral.shape[1], spectral.shape[2])
         // Token n = t1 · F + f, as demucs's "b c fr t1 -> b (t1 fr) c".
-        var x = transposed(Tensor(shape: [dim, fr * t1], values: channelsToTimeMajor(spectral)), context: context)
+        var x = swappingOuterAxes(spectral, shape: (dim, fr, t1), context: context)
         if let normIn { x = normIn(x, context: context) }
-        addEmbedding(to: &x, embedding2D(height: fr, width: t1))
+        addEmbedding2D(to: &x, height: fr, width: t1, context: context)
         var xt = transposed(temporal, context: context)
         if let normInTime { xt = normInTime(xt, context: context) }
-        addEmbedding(to: &xt, embedding1D(length: temporal.shape[1]))
+        addEmbedding1D(to: &xt, context: context)
         for (layer, timeLayer) in zip(layers, timeLayers) {
             if layer.isCross {
                 let previous = x
@@ -343,76 +343,61 @@ struct CrossTransformer: Sendable {
             }
             try checkpoint()
         }
-        let backToSpectral = transposed(x, context: context)
-        return (
-            Tensor(shape: [dim, fr, t1], values: timeMajorToChannels(backToSpectral, fr: fr, t1: t1)),
-            transposed(xt, context: context)
-        )
+        return (swappingOuterAxes(x, shape: (t1, fr, dim), context: context), transposed(xt, context: context))
     }
 
-    private func addEmbedding(to x: inout Tensor, _ embedding: [Float]) {
-        let w = weightPosEmbed
-        x.values.withUnsafeMutableBufferPointer { v in
-            for i in v.indices { v[i] += w * embedding[i] }
-        }
-    }
-
-    /// demucs's `create_2d_sin_embedding`, laid out as `[tokens, dim]` with token t1·F + f.
-    private func embedding2D(height: Int, width: Int) -> [Float] {
-        let half = dim / 2
+    /// Adds demucs's `create_2d_sin_embedding`, weighted, to tokens `[t1 · F + f, dim]`.
+    /// Its first half of channels depends on the frame only and its second on the
+    /// frequency row only, so two small tables hold it.
+    private func addEmbedding2D(to x: inout Tensor, height: Int, width: Int, context: ComputeContext) {
+        let (dim, half) = (dim, dim / 2)
         let factor = Float(-(log(Double(maxPeriod)) / Double(half)))
-        var out = [Float](repeating: 0, count: height * width * dim)
-        for j in stride(from: 0, to: half, by: 2) {
-            let div = expf(Float(j) * factor)
-            for w in 0..<width {
-                for h in 0..<height {
-                    let base = (w * height + h) * dim
-                    out[base + j] = sinf(Float(w) * div)
-                    out[base + j + 1] = cosf(Float(w) * div)
-                    out[base + half + j] = sinf(Float(h) * div)
-                    out[base + half + j + 1] = cosf(Float(h) * div)
+        /// Row n: sin and cos of n · div for each even channel.
+        func table(_ count: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: count * half)
+            for j in stride(from: 0, to: half, by: 2) {
+                let div = expf(Float(j) * factor)
+                for n in 0..<count {
+                    out[n * half + j] = sinf(Float(n) * div)
+                    out[n * half + j + 1] = cosf(Float(n) * div)
+                }
+            }
+            return out
+        }
+        let (byFrame, byRow, w) = (table(width), table(height), weightPosEmbed)
+        x.values.withUnsafeMutableBufferPointer { v in
+            let v = SendablePointer(v.baseAddress!)
+            context.parallelFor(width * height, minimumChunk: 64) { tokens in
+                for token in tokens {
+                    let (frame, row) = (token / height, token % height)
+                    let target = v.pointer + token * dim
+                    for j in 0..<half {
+                        target[j] += w * byFrame[frame * half + j]
+                        target[half + j] += w * byRow[row * half + j]
+                    }
                 }
             }
         }
-        return out
     }
 
-    /// demucs's `create_sin_embedding` (shift 0), laid out as `[tokens, dim]`.
-    private func embedding1D(length: Int) -> [Float] {
-        let half = dim / 2
-        var out = [Float](repeating: 0, count: length * dim)
-        for c in 0..<half {
-            let denominator = powf(maxPeriod, Float(c) / Float(half - 1))
-            for t in 0..<length {
-                let phase = Float(t) / denominator
-                out[t * dim + c] = cosf(phase)
-                out[t * dim + half + c] = sinf(phase)
+    /// Adds demucs's `create_sin_embedding` (shift 0), weighted, to tokens `[length, dim]`.
+    private func addEmbedding1D(to x: inout Tensor, context: ComputeContext) {
+        let (dim, half, w) = (dim, dim / 2, weightPosEmbed)
+        let denominators = (0..<half).map { powf(maxPeriod, Float($0) / Float(half - 1)) }
+        let length = x.count / dim
+        x.values.withUnsafeMutableBufferPointer { v in
+            let v = SendablePointer(v.baseAddress!)
+            context.parallelFor(length, minimumChunk: 64) { tokens in
+                for t in tokens {
+                    let target = v.pointer + t * dim
+                    for c in 0..<half {
+                        let phase = Float(t) / denominators[c]
+                        target[c] += w * cosf(phase)
+                        target[half + c] += w * sinf(phase)
+                    }
+                }
             }
         }
-        return out
     }
 }
 
-/// `[C, F, T]` → `[C, T, F]` so that flattening gives token order t·F + f.
-private func channelsToTimeMajor(_ x: Tensor) -> [Float] {
-    let (channels, fr, t1) = (x.shape[0], x.shape[1], x.shape[2])
-    var out = [Float](repeating: 0, count: x.count)
-    for c in 0..<channels {
-        for f in 0..<fr {
-            for t in 0..<t1 { out[(c * t1 + t) * fr + f] = x.values[(c * fr + f) * t1 + t] }
-        }
-    }
-    return out
-}
-
-/// `[C, T·F]` (token order t·F + f) → `[C, F, T]`.
-private func timeMajorToChannels(_ x: Tensor, fr: Int, t1: Int) -> [Float] {
-    let channels = x.shape[0]
-    var out = [Float](repeating: 0, count: x.count)
-    for c in 0..<channels {
-        for t in 0..<t1 {
-            for f in 0..<fr { out[(c * fr + f) * t1 + t] = x.values[(c * t1 + t) * fr + f] }
-        }
-    }
-    return out
-}
