@@ -113,8 +113,11 @@ struct Conv2d: Sendable {
         let pointwise = isPointwise
         // Tiles are bands of whole output rows, or stretches of the single row of a 1-D output.
         let perTile = max(1, Self.tileBudget / max(pointwise ? 0 : depth, gated ? outChannels : 0, 1))
+        let threads = context.threads
         let (tileRows, tileWidth) =
-            outHeight > 1 ? (max(1, min(outHeight, perTile / outWidth)), outWidth) : (1, min(outWidth, perTile))
+            outHeight > 1
+            ? (balancedTile(outHeight, limit: max(1, perTile / outWidth), threads: threads), outWidth)
+            : (1, balancedTile(outWidth, limit: perTile, threads: threads))
         let rowTiles = (outHeight + tileRows - 1) / tileRows
         let widthTiles = (outWidth + tileWidth - 1) / tileWidth
         let (x, weight, out) = (SendablePointer(x), SendablePointer(weight), SendablePointer(out))
@@ -303,6 +306,14 @@ struct ConvTranspose2d: Sendable {
 
     /// Contribution-matrix elements per tile: 2 MB of floats.
     private static let tileBudget = 1 << 19
+}
+
+/// The size of tiles of at most `limit` items that split `count` items into a multiple
+/// of `threads` tiles where there are enough items, so that no core idles at the end.
+func balancedTile(_ count: Int, limit: Int, threads: Int) -> Int {
+    let tiles = (count + limit - 1) / limit
+    let balanced = min(count, (tiles + threads - 1) / threads * threads)
+    return (count + balanced - 1) / balanced
 }
 
 /// `⌈a / b⌉` for `b > 0`, negative `a` included.
