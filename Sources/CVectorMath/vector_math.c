@@ -47,21 +47,36 @@ INLINE float erf_approx(float x) {
     return x < 0 ? -e : e;
 }
 
-INLINE float softmax_exponentials(float *x, size_t count) {
-    // The maximum and the sum may be taken in any order (in vector lanes).
+/// 2^x for x ≤ 0: 2ⁿ·2ʳ with n = round(x), |r| ≤ 1/2 (exact), and 2ʳ = e^(r·ln2) by its
+/// degree-6 Taylor polynomial (the same error bound as `exp_approx`); x below -126 gives
+/// 2⁻¹²⁶·2ʳ, a normal float, in place of 0.
+INLINE float exp2_nonpositive(float x) {
+    float clamped = x < -126.0f ? -126.0f : x;
+    const float magic = 12582912.0f;
+    float shifted = clamped + magic;
+    float r = clamped - (shifted - magic);
+    float p = 1.5403530393381609e-4f;
+    p = p * r + 1.3333558146428443e-3f;
+    p = p * r + 9.6181291076284772e-3f;
+    p = p * r + 5.5504108664821580e-2f;
+    p = p * r + 2.4022650695910071e-1f;
+    p = p * r + 6.9314718055994531e-1f;
+    p = p * r + 1;
+    int32_t shiftedBits, magicBits;
+    memcpy(&shiftedBits, &shifted, sizeof shiftedBits);
+    memcpy(&magicBits, &magic, sizeof magicBits);
+    int32_t scaleBits = (shiftedBits - magicBits + 127) << 23;
+    float scale;
+    memcpy(&scale, &scaleBits, sizeof scale);
+    return p * scale;
+}
+
+INLINE float softmax_powers(float *x, size_t count, float peak) {
+    // The sum may be taken in any order (in vector lanes).
 #pragma clang fp reassociate(on)
-    // The maximum in eight independent lanes: one lane-wise max instruction per block.
-    float lanes[8];
-    for (int l = 0; l < 8; l++) lanes[l] = -__builtin_inff();
-    size_t i = 0;
-    for (; i + 8 <= count; i += 8)
-        for (int l = 0; l < 8; l++) lanes[l] = x[i + l] > lanes[l] ? x[i + l] : lanes[l];
-    for (; i < count; i++) lanes[0] = x[i] > lanes[0] ? x[i] : lanes[0];
-    float peak = lanes[0];
-    for (int l = 1; l < 8; l++) peak = lanes[l] > peak ? lanes[l] : peak;
     float total = 0;
     for (size_t i = 0; i < count; i++) {
-        x[i] = exp_approx(x[i] - peak);
+        x[i] = exp2_nonpositive(x[i] - peak);
         total += x[i];
     }
     return total;
@@ -122,9 +137,11 @@ INLINE void pack_values(const float *values, size_t ld, size_t count, size_t hea
     }
 }
 
-/// Scores of `nr` (≤ TILE_ROWS) query rows against one panel of 16 keys.
+/// Scores of `nr` (≤ TILE_ROWS) query rows against one panel of 16 keys, of which the
+/// first `valid` are keys, with each row's running maximum over valid keys kept in eight
+/// lanes at `maxima` (a row apart by 8).
 INLINE void score_tile(const float *q, size_t ldq, const float *panel, size_t head_dim, float scale,
-                       float *scores, size_t lds, const int nr) {
+                       float *scores, size_t lds, size_t valid, float *maxima, const int nr) {
     v8 acc[TILE_ROWS][2];
     for (int i = 0; i < nr; i++) acc[i][0] = acc[i][1] = splat8(0);
     // Unrolled so the loop's own instructions do not compete with the FMAs.
@@ -138,8 +155,19 @@ INLINE void score_tile(const float *q, size_t ldq, const float *panel, size_t he
         }
     }
     for (int i = 0; i < nr; i++) {
-        store8(scores + i * lds, acc[i][0] * scale);
-        store8(scores + i * lds + 8, acc[i][1] * scale);
+        v8 s0 = acc[i][0] * scale, s1 = acc[i][1] * scale;
+        store8(scores + i * lds, s0);
+        store8(scores + i * lds + 8, s1);
+        if (valid < LANES) {
+            // The padding's zero scores must not raise the maximum.
+            float lanes[LANES];
+            store8(lanes, s0);
+            store8(lanes + 8, s1);
+            for (size_t j = valid; j < LANES; j++) lanes[j] = -__builtin_inff();
+            s0 = load8(lanes);
+            s1 = load8(lanes + 8);
+        }
+        store8(maxima + i * 8, __builtin_elementwise_max(load8(maxima + i * 8), __builtin_elementwise_max(s0, s1)));
     }
 }
 
@@ -199,15 +227,24 @@ INLINE void attention_block(const float *q, size_t ldq, size_t rows, const float
                             float *scratch, float *out, size_t ldo) {
     size_t lds = round_up(keys);
     float *inverse = scratch + rows * lds;
+    float *maxima = inverse + rows;
+    // Scores in base 2 (scaled by log2 e), so the softmax's powers need no multiply.
+    float scale2 = scale * 1.44269504088896341f;
+    for (size_t r = 0; r < rows; r++) store8(maxima + r * 8, splat8(-__builtin_inff()));
     for (size_t panel = 0; panel < lds; panel += LANES) {
+        size_t valid = keys - panel < LANES ? keys - panel : LANES;
         for (size_t r = 0; r < rows; r += TILE_ROWS) {
-#define SCORE(nr) score_tile(q + r * ldq, ldq, packed_keys + panel * head_dim, head_dim, scale, \
-                             scratch + r * lds + panel, lds, nr)
+#define SCORE(nr) score_tile(q + r * ldq, ldq, packed_keys + panel * head_dim, head_dim, scale2, \
+                             scratch + r * lds + panel, lds, valid, maxima + r * 8, nr)
             FOR_TILE_ROWS(rows - r, SCORE)
 #undef SCORE
         }
     }
-    for (size_t r = 0; r < rows; r++) inverse[r] = 1 / softmax_exponentials(scratch + r * lds, keys);
+    for (size_t r = 0; r < rows; r++) {
+        float peak = maxima[r * 8];
+        for (int l = 1; l < 8; l++) peak = maxima[r * 8 + l] > peak ? maxima[r * 8 + l] : peak;
+        inverse[r] = 1 / softmax_powers(scratch + r * lds, keys, peak);
+    }
     for (size_t first = 0; first < keys; first += KEY_CHUNK) {
         size_t count = keys - first < KEY_CHUNK ? keys - first : KEY_CHUNK;
         int start = first == 0;
@@ -229,11 +266,11 @@ size_t vector_attention_packed_count(size_t count, size_t head_dim) {
     return keys > values ? keys : values;
 }
 
-size_t vector_attention_scratch_count(size_t rows, size_t keys) { return rows * (round_up(keys) + 1); }
+size_t vector_attention_scratch_count(size_t rows, size_t keys) { return rows * (round_up(keys) + 1 + 8); }
 
 #if defined(__x86_64__)
 #define WIDE __attribute__((target("avx2,fma")))
-WIDE static float softmax_exponentials_wide(float *x, size_t count) { return softmax_exponentials(x, count); }
+WIDE static float softmax_powers_wide(float *x, size_t count, float peak) { return softmax_powers(x, count, peak); }
 WIDE static void gelu_wide(float *x, size_t count) { gelu(x, count); }
 WIDE static void glu_wide(const float *value, const float *gate, float *result, size_t count) {
     glu(value, gate, result, count);
@@ -259,11 +296,11 @@ WIDE static void attention_block_wide(const float *q, size_t ldq, size_t rows, c
 static int wide(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
-float vector_softmax_exponentials(float *x, size_t count) {
+float vector_softmax_powers(float *x, size_t count, float peak) {
 #if defined(__x86_64__)
-    if (wide()) return softmax_exponentials_wide(x, count);
+    if (wide()) return softmax_powers_wide(x, count, peak);
 #endif
-    return softmax_exponentials(x, count);
+    return softmax_powers(x, count, peak);
 }
 
 void vector_gelu(float *x, size_t count) {

@@ -46,15 +46,23 @@ import Testing
         }
     }
 
-    @Test func softmaxExponentialsMatchTheDefinition() {
+    @Test func softmaxPowersMatchTheDefinition() {
         for count in [1, 7, 8, 29] {
             var x = Self.values(count, seed: UInt64(count))
             x[count / 2] = 3
-            let reference = x.map { exp(Double($0) - 3) }
-            let total = vector_softmax_exponentials(&x, count)
-            #expect(abs(Double(total) - reference.reduce(0, +)) <= 1e-5 * Double(count))
-            for i in 0..<count { #expect(abs(Double(x[i]) - reference[i]) <= 1e-6) }
+            let reference = x.map { exp2(Double($0) - 3) }
+            let total = vector_softmax_powers(&x, count, 3)
+            #expect(abs(Double(total) - reference.reduce(0, +)) <= 1e-6 * Double(count))
+            for i in 0..<count { #expect(abs(Double(x[i]) - reference[i]) <= 2e-7 * reference[i], "element \(i)") }
         }
+    }
+
+    @Test func softmaxPowersOfVeryLowScoresStayFinite() {
+        var x: [Float] = [0, -126, -200, -.greatestFiniteMagnitude]
+        let total = vector_softmax_powers(&x, x.count, 0)
+        #expect(x[0] == 1 && x[1] == 0x1p-126)
+        #expect(x[2] >= 0 && x[2] <= 0x1p-125 && x[3] >= 0 && x[3] <= 0x1p-125)
+        #expect(abs(total - 1) <= 1e-6)
     }
 
     @Test func gluMatchesTheDefinition() {

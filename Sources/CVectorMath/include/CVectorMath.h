@@ -3,9 +3,9 @@
 
 #include <stddef.h>
 
-/// Softmax numerator of one row, in place: `x[i] = exp(x[i] - max(x))`. Returns the
-/// sum of the new values.
-float vector_softmax_exponentials(float *x, size_t count);
+/// Softmax numerator of one row of base-2 scores, in place: `x[i] = 2^(x[i] - peak)`
+/// for `peak` at least `max(x)`. Returns the sum of the new values.
+float vector_softmax_powers(float *x, size_t count, float peak);
 
 /// Exact (erf-based) GELU of `count` values, in place.
 void vector_gelu(float *x, size_t count);
