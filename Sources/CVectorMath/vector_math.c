@@ -261,6 +261,74 @@ INLINE void attention_block(const float *q, size_t ldq, size_t rows, const float
     }
 }
 
+// Direct 1-D convolution for few output channels (DConv's compressing convolution),
+// where a patch matrix and a product with 6 or 12 rows cost more than the arithmetic.
+
+/// `nr` (≤ TILE_ROWS) output channels × 16 positions from the zero-padded rows at `x`.
+INLINE void conv_tile(const float *x, size_t x_stride, size_t channels, const float *w, size_t taps,
+                      size_t dilation, const float *bias, float *out, size_t out_stride, const int nr) {
+    v8 acc[TILE_ROWS][2];
+    for (int i = 0; i < nr; i++) acc[i][0] = acc[i][1] = splat8(bias[i]);
+    size_t w_stride = channels * taps;
+    for (size_t c = 0; c < channels; c++) {
+        for (size_t k = 0; k < taps; k++) {
+            const float *src = x + c * x_stride + k * dilation;
+            v8 x0 = load8(src), x1 = load8(src + 8);
+            for (int i = 0; i < nr; i++) {
+                v8 wv = splat8(w[i * w_stride + c * taps + k]);
+                acc[i][0] += wv * x0;
+                acc[i][1] += wv * x1;
+            }
+        }
+    }
+    for (int i = 0; i < nr; i++) {
+        store8(out + i * out_stride, acc[i][0]);
+        store8(out + i * out_stride + 8, acc[i][1]);
+    }
+}
+
+INLINE size_t conv_span(size_t first, size_t last) { return (last - first + LANES - 1) / LANES * LANES; }
+
+INLINE void direct_conv1d(const float *x, size_t channels, size_t x_stride, size_t length, const float *weight,
+                          const float *bias, size_t outputs, size_t taps, size_t dilation, size_t padding,
+                          size_t first, size_t last, float *scratch, float *out, size_t out_stride) {
+    size_t reach = (taps - 1) * dilation;
+    size_t padded = conv_span(first, last) + reach;
+    // Padded input positions [first, first + padded), zero outside the input, so every
+    // tile reads whole vectors in bounds.
+    size_t lo = padding > first ? padding - first : 0;
+    size_t hi = length + padding > first ? length + padding - first : 0;
+    if (lo > padded) lo = padded;
+    if (hi > padded) hi = padded;
+    if (hi < lo) hi = lo;
+    for (size_t c = 0; c < channels; c++) {
+        float *row = scratch + c * padded;
+        memset(row, 0, lo * sizeof(float));
+        if (hi > lo) memcpy(row + lo, x + c * x_stride + first + lo - padding, (hi - lo) * sizeof(float));
+        memset(row + hi, 0, (padded - hi) * sizeof(float));
+    }
+    float *tail = scratch + channels * padded;
+    for (size_t o = 0; o < outputs; o += TILE_ROWS) {
+        const float *w = weight + o * channels * taps;
+        size_t rows = outputs - o < TILE_ROWS ? outputs - o : TILE_ROWS;
+        for (size_t t = first; t < last; t += LANES) {
+            int full = t + LANES <= last;
+            float *target = full ? out + o * out_stride + t : tail;
+            size_t ld = full ? out_stride : LANES;
+#define CONV(nr) conv_tile(scratch + (t - first), padded, channels, w, taps, dilation, bias + o, target, ld, nr)
+            FOR_TILE_ROWS(rows, CONV)
+#undef CONV
+            if (!full)
+                for (size_t i = 0; i < rows; i++)
+                    memcpy(out + (o + i) * out_stride + t, tail + i * LANES, (last - t) * sizeof(float));
+        }
+    }
+}
+
+size_t vector_direct_conv1d_scratch_count(size_t channels, size_t columns, size_t taps, size_t dilation) {
+    return channels * (conv_span(0, columns) + (taps - 1) * dilation) + TILE_ROWS * LANES;
+}
+
 size_t vector_attention_packed_count(size_t count, size_t head_dim) {
     size_t keys = round_up(count) * head_dim, values = count * round_up(head_dim);
     return keys > values ? keys : values;
@@ -292,6 +360,13 @@ WIDE static void attention_block_wide(const float *q, size_t ldq, size_t rows, c
                                       const float *packed_values, size_t keys, size_t head_dim, float scale,
                                       float *scratch, float *out, size_t ldo) {
     attention_block(q, ldq, rows, packed_keys, packed_values, keys, head_dim, scale, scratch, out, ldo);
+}
+WIDE static void direct_conv1d_wide(const float *x, size_t channels, size_t x_stride, size_t length,
+                                   const float *weight, const float *bias, size_t outputs, size_t taps,
+                                   size_t dilation, size_t padding, size_t first, size_t last, float *scratch,
+                                   float *out, size_t out_stride) {
+    direct_conv1d(x, channels, x_stride, length, weight, bias, outputs, taps, dilation, padding, first, last,
+                  scratch, out, out_stride);
 }
 static int wide(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
@@ -353,4 +428,16 @@ void vector_attention_block(const float *q, size_t ldq, size_t rows, const float
     if (wide()) return attention_block_wide(q, ldq, rows, packed_keys, packed_values, keys, head_dim, scale, scratch, out, ldo);
 #endif
     attention_block(q, ldq, rows, packed_keys, packed_values, keys, head_dim, scale, scratch, out, ldo);
+}
+
+void vector_direct_conv1d(const float *x, size_t channels, size_t x_stride, size_t length, const float *weight,
+                          const float *bias, size_t outputs, size_t taps, size_t dilation, size_t padding,
+                          size_t first, size_t last, float *scratch, float *out, size_t out_stride) {
+#if defined(__x86_64__)
+    if (wide())
+        return direct_conv1d_wide(x, channels, x_stride, length, weight, bias, outputs, taps, dilation, padding,
+                                  first, last, scratch, out, out_stride);
+#endif
+    direct_conv1d(x, channels, x_stride, length, weight, bias, outputs, taps, dilation, padding, first, last,
+                  scratch, out, out_stride);
 }

@@ -65,6 +65,41 @@ import Testing
         #expect(abs(total - 1) <= 1e-6)
     }
 
+    @Test(arguments: [(48, 6, 336, 1), (48, 6, 37, 2), (96, 12, 100, 4), (5, 13, 9, 8), (3, 1, 1, 1)])
+    func directConvolutionMatchesTheDefinition(channels: Int, outputs: Int, length: Int, dilation: Int) {
+        let (taps, padding, stride) = (3, dilation, length + 3)
+        let x = Self.values(channels * stride, seed: 4)
+        let weight = Self.values(outputs * channels * taps, seed: 5)
+        let bias = Self.values(outputs, seed: 6)
+        let outLength = length + 2 * padding - (taps - 1) * dilation
+        let outStride = outLength + 2
+        // Two stretches of columns, the second from an odd column, as the cores split a row.
+        let cut = min(outLength, 17)
+        var out = [Float](repeating: .nan, count: outputs * outStride)
+        for (first, last) in [(0, cut), (cut, outLength)] where first < last {
+            var scratch = [Float](
+                repeating: .nan, count: vector_direct_conv1d_scratch_count(channels, last - first, taps, dilation))
+            vector_direct_conv1d(
+                x, channels, stride, length, weight, bias, outputs, taps, dilation, padding, first, last, &scratch, &out,
+                outStride)
+        }
+        for o in 0..<outputs {
+            for t in 0..<outLength {
+                var (expected, magnitude) = (Double(bias[o]), abs(Double(bias[o])))
+                for c in 0..<channels {
+                    for k in 0..<taps where (0..<length).contains(t + k * dilation - padding) {
+                        let term = Double(weight[(o * channels + c) * taps + k]) * Double(x[c * stride + t + k * dilation - padding])
+                        expected += term
+                        magnitude += abs(term)
+                    }
+                }
+                // Float rounding: a few ulp of the terms' magnitude.
+                #expect(abs(Double(out[o * outStride + t]) - expected) <= 1e-6 * magnitude, "output \(o), column \(t)")
+            }
+            for t in outLength..<outStride { #expect(out[o * outStride + t].isNaN, "column \(t) beyond the row was written") }
+        }
+    }
+
     @Test func gluMatchesTheDefinition() {
         let count = 1000 + 3
         let input = Self.values(2 * count, seed: 9).map { $0 * 20 }

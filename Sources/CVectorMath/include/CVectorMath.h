@@ -46,4 +46,16 @@ void vector_attention_block(const float *q, size_t ldq, size_t rows, const float
                             const float *packed_values, size_t keys, size_t head_dim, float scale,
                             float *scratch, float *out, size_t ldo);
 
+/// Floats of the scratch `vector_direct_conv1d` needs for `columns` outputs at a time.
+size_t vector_direct_conv1d_scratch_count(size_t channels, size_t columns, size_t taps, size_t dilation);
+
+/// A stride-1 1-D convolution computed directly, for few output channels (no patch
+/// matrix): `channels` input rows of `length` (row stride `x_stride`), weights
+/// `[outputs][channels][taps]`, a bias per output, `padding` zeros each side. Writes
+/// output columns `[first, last)` of `outputs` rows (row stride `out_stride`; an output row
+/// has `length + 2·padding - (taps - 1)·dilation` columns).
+void vector_direct_conv1d(const float *x, size_t channels, size_t x_stride, size_t length, const float *weight,
+                          const float *bias, size_t outputs, size_t taps, size_t dilation, size_t padding,
+                          size_t first, size_t last, float *scratch, float *out, size_t out_stride);
+
 #endif
