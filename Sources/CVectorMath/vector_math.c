@@ -8,12 +8,28 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
+/// Adding this rounds a float of magnitude below 2²² to the nearest integer, which then
+/// sits in the sum's low mantissa bits.
+#define ROUNDING_MAGIC 12582912.0f
+
+/// 2ⁿ for the integer n (-126 ≤ n ≤ 127) held by `shifted = n + ROUNDING_MAGIC`.
+INLINE float power_of_two(float shifted) {
+    const float magic = ROUNDING_MAGIC;
+    int32_t shiftedBits, magicBits;
+    memcpy(&shiftedBits, &shifted, sizeof shiftedBits);
+    memcpy(&magicBits, &magic, sizeof magicBits);
+    int32_t scaleBits = (shiftedBits - magicBits + 127) << 23;
+    float scale;
+    memcpy(&scale, &scaleBits, sizeof scale);
+    return scale;
+}
+
 /// exp(x) by range reduction to 2ⁿ·eʳ with |r| ≤ ln2/2 and a degree-6 polynomial,
 /// accurate to a few ulp for x in [-87.3, 88.3], 0 below.
 INLINE float exp_approx(float x) {
     float clamped = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-    // Round x·log2(e) to the nearest integer with the 1.5·2²³ trick; n sits in the low bits.
-    const float magic = 12582912.0f;
+    // n = x·log2(e) rounded to the nearest integer.
+    const float magic = ROUNDING_MAGIC;
     float shifted = clamped * 1.44269504f + magic;
     float n = shifted - magic;
     float r = clamped - n * 0.69314575f - n * 1.4286068e-6f;
@@ -24,13 +40,7 @@ INLINE float exp_approx(float x) {
     p = p * r + 0.5f;
     p = p * r + 1;
     p = p * r + 1;
-    int32_t shiftedBits, magicBits;
-    memcpy(&shiftedBits, &shifted, sizeof shiftedBits);
-    memcpy(&magicBits, &magic, sizeof magicBits);
-    int32_t scaleBits = (shiftedBits - magicBits + 127) << 23;
-    float scale;
-    memcpy(&scale, &scaleBits, sizeof scale);
-    return x < -87.3f ? 0.0f : p * scale;
+    return x < -87.3f ? 0.0f : p * power_of_two(shifted);
 }
 
 /// erf (Abramowitz & Stegun 7.1.26 refined: max error 1.5e-7).
@@ -52,7 +62,7 @@ INLINE float erf_approx(float x) {
 /// 2⁻¹²⁶·2ʳ, a normal float, in place of 0.
 INLINE float exp2_nonpositive(float x) {
     float clamped = x < -126.0f ? -126.0f : x;
-    const float magic = 12582912.0f;
+    const float magic = ROUNDING_MAGIC;
     float shifted = clamped + magic;
     float r = clamped - (shifted - magic);
     float p = 1.5403530393381609e-4f;
@@ -62,13 +72,7 @@ INLINE float exp2_nonpositive(float x) {
     p = p * r + 2.4022650695910071e-1f;
     p = p * r + 6.9314718055994531e-1f;
     p = p * r + 1;
-    int32_t shiftedBits, magicBits;
-    memcpy(&shiftedBits, &shifted, sizeof shiftedBits);
-    memcpy(&magicBits, &magic, sizeof magicBits);
-    int32_t scaleBits = (shiftedBits - magicBits + 127) << 23;
-    float scale;
-    memcpy(&scale, &scaleBits, sizeof scale);
-    return p * scale;
+    return p * power_of_two(shifted);
 }
 
 INLINE float softmax_powers(float *x, size_t count, float peak) {
