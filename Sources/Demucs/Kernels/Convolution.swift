@@ -272,9 +272,11 @@ struct ConvTranspose2d: Sendable {
     /// the full output): the decoder's crop, formed without the full output existing.
     ///
     /// Input positions are taken a tile at a time (bands of input rows, or stretches of
-    /// a 1-D input): one product gives the tile's contributions for every output channel
+    /// a 1-D input): a product gives the tile's contributions for every output channel
     /// and tap (~2 MB), scattered into the output before the next tile, instead of one
-    /// patch matrix for the whole input (88 MB in the last decoder layer).
+    /// patch matrix for the whole input (88 MB in the last decoder layer). Each core
+    /// does this for its own group of output channels, so no core waits on another
+    /// between tiles.
     func callAsFunction(_ input: Tensor, rows keptRows: Range<Int>? = nil, columns keptColumns: Range<Int>? = nil, context: ComputeContext)
         -> Tensor
     {
@@ -300,43 +302,49 @@ struct ConvTranspose2d: Sendable {
             fillChannels(out.baseAddress!, with: start, inner: outHeight * outWidth, context: context)
             initialized = outChannels * outHeight * outWidth
         }
-        let cols = UnsafeMutablePointer<Float>.allocate(capacity: outChannels * taps * tileRows * tileWidth)
-        defer { cols.deallocate() }
+        // Each core takes a group of output channels through every tile: their rows of the
+        // product, then their col2im, with no wait for the other cores in between.
+        let groups = min(context.threads, outChannels)
         weight.withFloats(context: context) { w in
             input.values.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { out in
-                    let (col, out) = (SendablePointer(cols), SendablePointer(out.baseAddress!))
-                    for rowStart in Swift.stride(from: 0, to: height, by: tileRows) {
-                        for colStart in Swift.stride(from: 0, to: width, by: tileWidth) {
-                            let rows = rowStart..<min(height, rowStart + tileRows)
-                            let cols = colStart..<min(width, colStart + tileWidth)
-                            let n = rows.count * cols.count
-                            context.gemm(
-                                transposeA: true, m: outChannels * taps, n: n, k: inChannels,
-                                a: w, lda: outChannels * taps,
-                                b: x.baseAddress! + rowStart * width + colStart, ldb: columns,
-                                c: col.pointer, ldc: n)
-                            // col2im: each output channel gathers its own taps, so channels run in parallel.
-                            context.parallelFor(outChannels, minimumChunk: 1) { channels in
-                                for co in channels {
-                                    for kh in 0..<kernel.height {
-                                        for kw in 0..<kernel.width {
-                                            let src = col.pointer + ((co * kernel.height + kh) * kernel.width + kw) * n
-                                            // Inputs whose tap lands inside the kept columns.
-                                            let shift = kw - keptColumns.lowerBound
-                                            let first = max(cols.lowerBound, ceilingDivision(-shift, stride.width))
-                                            let last = min(cols.upperBound, ceilingDivision(outWidth - shift, stride.width))
-                                            guard first < last else { continue }
-                                            for (r, ih) in rows.enumerated() {
-                                                let row = ih * stride.height + kh - keptRows.lowerBound
-                                                guard row >= 0 && row < outHeight else { continue }
-                                                let orow = out.pointer + (co * outHeight + row) * outWidth + shift
-                                                let srow = src + r * cols.count - cols.lowerBound
-                                                if stride.width == 1 {
-                                                    // Contiguous: the loop vectorises.
-                                                    for iw in first..<last { orow[iw] += srow[iw] }
-                                                } else {
-                                                    for iw in first..<last { orow[iw * stride.width] += srow[iw] }
+                    let (w, x, out) = (SendablePointer(w), SendablePointer(x.baseAddress!), SendablePointer(out.baseAddress!))
+                    context.parallelFor(groups, minimumChunk: 1) { range in
+                        for group in range {
+                            let channels = (outChannels * group / groups)..<(outChannels * (group + 1) / groups)
+                            let col = UnsafeMutablePointer<Float>.allocate(capacity: channels.count * taps * tileRows * tileWidth)
+                            defer { col.deallocate() }
+                            for rowStart in Swift.stride(from: 0, to: height, by: tileRows) {
+                                for colStart in Swift.stride(from: 0, to: width, by: tileWidth) {
+                                    let rows = rowStart..<min(height, rowStart + tileRows)
+                                    let cols = colStart..<min(width, colStart + tileWidth)
+                                    let n = rows.count * cols.count
+                                    context.serialGemm(
+                                        transposeA: true, m: channels.count * taps, n: n, k: inChannels,
+                                        a: w.pointer + channels.lowerBound * taps, lda: outChannels * taps,
+                                        b: x.pointer + rowStart * width + colStart, ldb: columns,
+                                        c: col, ldc: n)
+                                    for co in channels {
+                                        for kh in 0..<kernel.height {
+                                            for kw in 0..<kernel.width {
+                                                let tap = ((co - channels.lowerBound) * kernel.height + kh) * kernel.width + kw
+                                                let src = col + tap * n
+                                                // Inputs whose tap lands inside the kept columns.
+                                                let shift = kw - keptColumns.lowerBound
+                                                let first = max(cols.lowerBound, ceilingDivision(-shift, stride.width))
+                                                let last = min(cols.upperBound, ceilingDivision(outWidth - shift, stride.width))
+                                                guard first < last else { continue }
+                                                for (r, ih) in rows.enumerated() {
+                                                    let row = ih * stride.height + kh - keptRows.lowerBound
+                                                    guard row >= 0 && row < outHeight else { continue }
+                                                    let orow = out.pointer + (co * outHeight + row) * outWidth + shift
+                                                    let srow = src + r * cols.count - cols.lowerBound
+                                                    if stride.width == 1 {
+                                                        // Contiguous: the loop vectorises.
+                                                        for iw in first..<last { orow[iw] += srow[iw] }
+                                                    } else {
+                                                        for iw in first..<last { orow[iw * stride.width] += srow[iw] }
+                                                    }
                                                 }
                                             }
                                         }
