@@ -121,6 +121,7 @@ struct Conv2d: Sendable {
         into out: UnsafeMutablePointer<Float>, context: ComputeContext
     ) {
         let outWidth = outputSize(height: height, width: width).width
+        guard outWidth > 0 else { return }
         let chunks = (outWidth + Self.directColumns - 1) / Self.directColumns
         let span = (outWidth + chunks - 1) / chunks
         let (x, weight, out) = (SendablePointer(x), SendablePointer(weight), SendablePointer(out))
