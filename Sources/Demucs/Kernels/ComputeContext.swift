@@ -25,14 +25,15 @@ public final class ComputeContext: Sendable {
 
     func countGemm(flops count: Int) { flops.add(count, ordering: .relaxed) }
 
-    /// Splits `0..<count` into up to four contiguous ranges per thread (fewer when the
+    /// Splits `0..<count` into up to sixteen contiguous ranges per thread (fewer when the
     /// work is small) and runs `body` on them concurrently: each thread takes the next range
-    /// when it is done, so a core slowed by the host or the player does not hold the rest.
+    /// when it is done, so a core slowed by the host or the player does not hold the rest,
+    /// and a few large items (convolution tiles, attention blocks) still split evenly.
     ///
     /// Everything between matrix products (softmax, GELU, norms, im2col) goes through
     /// here, so that no core idles while another works.
     func parallelFor(_ count: Int, minimumChunk: Int = 4096, _ body: @Sendable (Range<Int>) -> Void) {
-        let chunks = min(4 * threads, max(1, count / max(minimumChunk, 1)))
+        let chunks = min(16 * threads, max(1, count / max(minimumChunk, 1)))
         if chunks <= 1 {
             body(0..<count)
             return
