@@ -59,7 +59,7 @@ INLINE float erf_approx(float x) {
 
 /// 2^x for x ≤ 0: 2ⁿ·2ʳ with n = round(x), |r| ≤ 1/2 (exact), and 2ʳ = e^(r·ln2) by its
 /// degree-6 Taylor polynomial (the same error bound as `exp_approx`); x below -126 gives
-/// 2⁻¹²⁶·2ʳ, a normal float, in place of 0.
+/// 2⁻¹²⁶, a normal float, in place of a smaller power or 0.
 INLINE float exp2_nonpositive(float x) {
     float clamped = x < -126.0f ? -126.0f : x;
     const float magic = ROUNDING_MAGIC;
