@@ -329,6 +329,133 @@ INLINE void direct_conv1d(const float *x, size_t channels, size_t x_stride, size
     }
 }
 
+// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 and padding 1: each 2×2 block
+// of outputs ("tile") from a 4×4 patch of inputs, with 16 products per channel pair
+// instead of 36. The products form 16 matrix products, one per point ξ of the 4×4
+// transform; the transforms below run in plain loops over a stretch of tiles.
+
+/// `u[ξ][o][i]` = (G·g·Gᵀ)[ξ] for every 3×3 kernel `g = w[o][i]`.
+INLINE void winograd_weights(const float *w, size_t count, float *u) {
+    for (size_t p = 0; p < count; p++) {
+        const float *g = w + p * 9;
+        float t[4][3];
+        for (int c = 0; c < 3; c++) {
+            float g0 = g[c], g1 = g[3 + c], g2 = g[6 + c];
+            t[0][c] = g0;
+            t[1][c] = 0.5f * (g0 + g1 + g2);
+            t[2][c] = 0.5f * (g0 - g1 + g2);
+            t[3][c] = g2;
+        }
+        for (int r = 0; r < 4; r++) {
+            float g0 = t[r][0], g1 = t[r][1], g2 = t[r][2];
+            u[(r * 4 + 0) * count + p] = g0;
+            u[(r * 4 + 1) * count + p] = 0.5f * (g0 + g1 + g2);
+            u[(r * 4 + 2) * count + p] = 0.5f * (g0 - g1 + g2);
+            u[(r * 4 + 3) * count + p] = g2;
+        }
+    }
+}
+
+INLINE size_t tiles_across(size_t width) { return (width + 1) / 2; }
+
+/// Bᵀ·d·B of the tiles in one tile row, columns `[j0, j0 + count)`, for one channel:
+/// `v[ξ·stride + k]` for the k-th tile.
+INLINE void winograd_input_row(const float *plane, size_t height, size_t width, size_t row, size_t j0,
+                               size_t count, float *scratch, float *v, size_t stride) {
+    // Per input row of the patches: its odd and even columns (2j - 1 and 2j), then
+    // the row transform h[r][b][k].
+    float *p0 = scratch, *p1 = scratch + count + 1, *h = scratch + 2 * (count + 1);
+    for (int r = 0; r < 4; r++) {
+        long ih = (long)(2 * row) - 1 + r;
+        if (ih < 0 || ih >= (long)height) {
+            memset(p0, 0, 2 * (count + 1) * sizeof(float));
+        } else {
+            const float *src = plane + ih * width;
+            for (size_t k = 0; k <= count; k++) {
+                long c0 = (long)(2 * (j0 + k)) - 1;
+                p0[k] = c0 >= 0 && c0 < (long)width ? src[c0] : 0;
+                p1[k] = c0 + 1 < (long)width ? src[c0 + 1] : 0;
+            }
+        }
+        float *h0 = h + (r * 4) * count, *h1 = h0 + count, *h2 = h1 + count, *h3 = h2 + count;
+        for (size_t k = 0; k < count; k++) {
+            h0[k] = p0[k] - p0[k + 1];
+            h1[k] = p1[k] + p0[k + 1];
+            h2[k] = p0[k + 1] - p1[k];
+            h3[k] = p1[k] - p1[k + 1];
+        }
+    }
+    for (int b = 0; b < 4; b++) {
+        const float *h0 = h + b * count, *h1 = h0 + 4 * count, *h2 = h1 + 4 * count, *h3 = h2 + 4 * count;
+        float *v0 = v + b * stride, *v1 = v0 + 4 * stride, *v2 = v1 + 4 * stride, *v3 = v2 + 4 * stride;
+        for (size_t k = 0; k < count; k++) {
+            v0[k] = h0[k] - h2[k];
+            v1[k] = h1[k] + h2[k];
+            v2[k] = h2[k] - h1[k];
+            v3[k] = h1[k] - h3[k];
+        }
+    }
+}
+
+INLINE void winograd_input(const float *x, size_t channels, size_t height, size_t width, size_t first,
+                           size_t last, float *scratch, float *v) {
+    size_t across = tiles_across(width), n = last - first, stride = channels * n;
+    for (size_t c = 0; c < channels; c++) {
+        for (size_t t = first; t < last;) {
+            size_t j0 = t % across;
+            size_t count = across - j0 < last - t ? across - j0 : last - t;
+            winograd_input_row(x + c * height * width, height, width, t / across, j0, count, scratch,
+                               v + c * n + (t - first), stride);
+            t += count;
+        }
+    }
+}
+
+/// Aᵀ·m·A of `count` tiles of one output channel (`m[ξ·stride + k]`), plus `bias`: the
+/// tiles' two output rows, side by side in `y0` and `y1`.
+INLINE void winograd_output_row(const float *m, size_t stride, size_t count, float bias, float *y0, float *y1) {
+    for (size_t k = 0; k < count; k++) {
+        float s[2][4];
+        for (int b = 0; b < 4; b++) {
+            float m0 = m[b * stride + k], m1 = m[(4 + b) * stride + k];
+            float m2 = m[(8 + b) * stride + k], m3 = m[(12 + b) * stride + k];
+            s[0][b] = m0 + m1 + m2;
+            s[1][b] = m1 - m2 - m3;
+        }
+        y0[2 * k] = s[0][0] + s[0][1] + s[0][2] + bias;
+        y0[2 * k + 1] = s[0][1] - s[0][2] - s[0][3] + bias;
+        y1[2 * k] = s[1][0] + s[1][1] + s[1][2] + bias;
+        y1[2 * k + 1] = s[1][1] - s[1][2] - s[1][3] + bias;
+    }
+}
+
+INLINE void winograd_output(const float *m, size_t outputs, const float *bias, const float *gate_bias,
+                            size_t height, size_t width, size_t first, size_t last, float *scratch,
+                            float *out) {
+    size_t across = tiles_across(width), n = last - first;
+    size_t rows = gate_bias ? 2 * outputs : outputs, stride = rows * n;
+    float *y = scratch, *g = scratch + 4 * across;
+    for (size_t o = 0; o < outputs; o++) {
+        for (size_t t = first; t < last;) {
+            size_t row = t / across, j0 = t % across;
+            size_t count = across - j0 < last - t ? across - j0 : last - t;
+            const float *at = m + o * n + (t - first);
+            winograd_output_row(at, stride, count, bias[o], y, y + 2 * count);
+            if (gate_bias) {
+                winograd_output_row(at + outputs * n, stride, count, gate_bias[o], g, g + 2 * count);
+                for (size_t k = 0; k < 4 * count; k++) y[k] = glu_value(y[k], g[k]);
+            }
+            size_t columns = 2 * (j0 + count) <= width ? 2 * count : width - 2 * j0;
+            for (size_t r = 0; r < 2 && 2 * row + r < height; r++)
+                memcpy(out + (o * height + 2 * row + r) * width + 2 * j0, y + r * 2 * count,
+                       columns * sizeof(float));
+            t += count;
+        }
+    }
+}
+
+size_t vector_winograd_scratch_count(size_t width) { return 18 * (tiles_across(width) + 1); }
+
 size_t vector_direct_conv1d_scratch_count(size_t channels, size_t columns, size_t taps, size_t dilation) {
     return channels * (conv_span(0, columns) + (taps - 1) * dilation) + TILE_ROWS * LANES;
 }
@@ -371,6 +498,16 @@ WIDE static void direct_conv1d_wide(const float *x, size_t channels, size_t x_st
                                    float *out, size_t out_stride) {
     direct_conv1d(x, channels, x_stride, length, weight, bias, outputs, taps, dilation, padding, first, last,
                   scratch, out, out_stride);
+}
+WIDE static void winograd_weights_wide(const float *w, size_t count, float *u) { winograd_weights(w, count, u); }
+WIDE static void winograd_input_wide(const float *x, size_t channels, size_t height, size_t width, size_t first,
+                                     size_t last, float *scratch, float *v) {
+    winograd_input(x, channels, height, width, first, last, scratch, v);
+}
+WIDE static void winograd_output_wide(const float *m, size_t outputs, const float *bias, const float *gate_bias,
+                                      size_t height, size_t width, size_t first, size_t last, float *scratch,
+                                      float *out) {
+    winograd_output(m, outputs, bias, gate_bias, height, width, first, last, scratch, out);
 }
 static int wide(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
@@ -444,4 +581,27 @@ void vector_direct_conv1d(const float *x, size_t channels, size_t x_stride, size
 #endif
     direct_conv1d(x, channels, x_stride, length, weight, bias, outputs, taps, dilation, padding, first, last,
                   scratch, out, out_stride);
+}
+
+void vector_winograd_weights(const float *w, size_t count, float *u) {
+#if defined(__x86_64__)
+    if (wide()) return winograd_weights_wide(w, count, u);
+#endif
+    winograd_weights(w, count, u);
+}
+
+void vector_winograd_input(const float *x, size_t channels, size_t height, size_t width, size_t first, size_t last,
+                           float *scratch, float *v) {
+#if defined(__x86_64__)
+    if (wide()) return winograd_input_wide(x, channels, height, width, first, last, scratch, v);
+#endif
+    winograd_input(x, channels, height, width, first, last, scratch, v);
+}
+
+void vector_winograd_output(const float *m, size_t outputs, const float *bias, const float *gate_bias, size_t height,
+                            size_t width, size_t first, size_t last, float *scratch, float *out) {
+#if defined(__x86_64__)
+    if (wide()) return winograd_output_wide(m, outputs, bias, gate_bias, height, width, first, last, scratch, out);
+#endif
+    winograd_output(m, outputs, bias, gate_bias, height, width, first, last, scratch, out);
 }

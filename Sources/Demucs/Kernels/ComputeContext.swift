@@ -12,6 +12,7 @@ public final class ComputeContext: Sendable {
     /// Accumulates the time of each stage when given (the benchmark's breakdown).
     public let clock: StageClock?
     private let flops = Atomic<Int>(0)
+    private let issued = Atomic<Int>(0)
 
     /// `threads` defaults to every core the process may use.
     public init(threads: Int? = nil, clock: StageClock? = nil) {
@@ -19,11 +20,22 @@ public final class ComputeContext: Sendable {
         self.clock = clock
     }
 
-    /// Floating-point operations of the matrix products under this context: those issued to
-    /// `cblas_sgemm` (2·m·n·k per call) and the attention kernel's two products per head.
+    /// Floating-point operations of the model's matrix products under this context, in
+    /// direct form: those issued to `cblas_sgemm` (2·m·n·k per call), the attention
+    /// kernel's two products per head, and a Winograd convolution as the direct product it
+    /// replaces. A property of the model and input, whatever algorithms compute it.
     public var gemmFlops: Int { flops.load(ordering: .relaxed) }
 
-    func countGemm(flops count: Int) { flops.add(count, ordering: .relaxed) }
+    /// The floating-point operations the products actually issued: fewer than `gemmFlops`
+    /// by what Winograd convolutions save.
+    public var issuedGemmFlops: Int { issued.load(ordering: .relaxed) }
+
+    /// Counts `count` flops of the model's products, of which `issued` (all, by default)
+    /// were computed as such.
+    func countGemm(flops count: Int, issued issuedCount: Int? = nil) {
+        flops.add(count, ordering: .relaxed)
+        issued.add(issuedCount ?? count, ordering: .relaxed)
+    }
 
     /// Splits `0..<count` into up to sixteen contiguous ranges per thread (fewer when the
     /// work is small) and runs `body` on them concurrently: each thread takes the next range

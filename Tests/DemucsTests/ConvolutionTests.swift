@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+@testable import Demucs
+
+/// `Conv2d`'s fast paths against the convolution's definition in double precision.
+@Suite struct ConvolutionTests {
+    struct Shape: Sendable, CustomTestStringConvertible {
+        let channels, outputs, height, width: Int
+        let gated, biased: Bool
+        var testDescription: String {
+            "\(channels)→\(outputs), \(height)×\(width)\(gated ? ", gated" : "")\(biased ? ", bias" : "")"
+        }
+    }
+
+    /// Odd sizes (half tiles at the edges), a single row, enough output channels for
+    /// several product blocks, and enough tiles for several tasks.
+    static let shapes = [
+        Shape(channels: 3, outputs: 5, height: 7, width: 9, gated: false, biased: true),
+        Shape(channels: 2, outputs: 4, height: 1, width: 5, gated: true, biased: true),
+        Shape(channels: 4, outputs: 600, height: 6, width: 40, gated: false, biased: false),
+        Shape(channels: 3, outputs: 1200, height: 5, width: 30, gated: true, biased: true),
+        Shape(channels: 48, outputs: 96, height: 3, width: 701, gated: true, biased: true),
+    ]
+
+    @Test(arguments: shapes)
+    func winogradConvolutionMatchesTheDefinition(shape: Shape) {
+        let (channels, outputs, height, width) = (shape.channels, shape.outputs, shape.height, shape.width)
+        let x = VectorKernelTests.values(channels * height * width, seed: 21)
+        let w = VectorKernelTests.values(outputs * channels * 9, seed: 22)
+        let b = VectorKernelTests.values(outputs, seed: 23)
+        let conv = Conv2d(
+            weight: Tensor(shape: [outputs, channels, 3, 3], values: w),
+            bias: shape.biased ? Tensor(shape: [outputs], values: b) : nil, padding: (1, 1))
+        let context = ComputeContext(threads: 2)
+        let input = Tensor(shape: [channels, height, width], values: x)
+        let y = shape.gated ? conv.gated(input, context: context) : conv(input, context: context)
+        let produced = shape.gated ? outputs / 2 : outputs
+        #expect(y.shape == [produced, height, width])
+
+        /// The convolution's output `o` at (h, t), with the magnitude of its terms.
+        func direct(_ o: Int, _ h: Int, _ t: Int) -> (value: Double, magnitude: Double) {
+            var (sum, magnitude) = shape.biased ? (Double(b[o]), abs(Double(b[o]))) : (0, 0)
+            for c in 0..<channels {
+                for kh in 0..<3 where (0..<height).contains(h + kh - 1) {
+                    for kw in 0..<3 where (0..<width).contains(t + kw - 1) {
+                        let term = Double(w[((o * channels + c) * 3 + kh) * 3 + kw])
+                            * Double(x[(c * height + h + kh - 1) * width + t + kw - 1])
+                        sum += term
+                        magnitude += abs(term)
+                    }
+                }
+            }
+            return (sum, magnitude)
+        }
+        var worst = 0.0
+        for o in 0..<produced {
+            for h in 0..<height {
+                for t in 0..<width {
+                    let (value, magnitude) = direct(o, h, t)
+                    var expected = value
+                    var scale = magnitude
+                    if shape.gated {
+                        let gate = direct(produced + o, h, t)
+                        let sigma = 1 / (1 + exp(-gate.value))
+                        expected = value * sigma
+                        // The gate's error reaches the output through σ' ≤ 1/4.
+                        scale = magnitude * sigma + abs(value) * gate.magnitude / 4
+                    }
+                    worst = max(worst, abs(Double(y.values[(o * height + h) * width + t]) - expected) / max(scale, 1e-30))
+                }
+            }
+        }
+        // Float rounding through the transforms: well under 1e-5 of the terms' magnitude.
+        #expect(worst <= 1e-5, "worst error \(worst) of the terms' magnitude")
+    }
+
+    @Test func winogradConvolutionCountsTheDirectProductsItReplaces() {
+        let (channels, outputs, height, width) = (4, 8, 6, 10)
+        let conv = Conv2d(
+            weight: Tensor(shape: [outputs, channels, 3, 3], values: VectorKernelTests.values(outputs * channels * 9, seed: 24)),
+            bias: nil, padding: (1, 1))
+        let context = ComputeContext(threads: 1)
+        _ = conv(Tensor(shape: [channels, height, width], values: VectorKernelTests.values(channels * height * width, seed: 25)), context: context)
+        #expect(context.gemmFlops == 2 * outputs * channels * 9 * height * width)
+        // 16 products per channel pair and 2×2 tile, against 36 directly.
+        #expect(context.issuedGemmFlops == 2 * outputs * channels * 16 * (height / 2) * (width / 2))
+    }
+}
