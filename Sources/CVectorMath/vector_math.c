@@ -334,8 +334,8 @@ INLINE void direct_conv1d(const float *x, size_t channels, size_t x_stride, size
 // instead of 36. The products form 16 matrix products, one per point ξ of the 4×4
 // transform; the transforms below run in plain loops over a stretch of tiles.
 
-/// `u[ξ][o][i]` = (G·g·Gᵀ)[ξ] for every 3×3 kernel `g = w[o][i]`.
-INLINE void winograd_weights(const float *w, size_t count, float *u) {
+/// `u[ξ·stride + p]` = (G·g·Gᵀ)[ξ] for every 3×3 kernel `g = w[p]`.
+INLINE void winograd_weights(const float *w, size_t count, size_t stride, float *u) {
     for (size_t p = 0; p < count; p++) {
         const float *g = w + p * 9;
         float t[4][3];
@@ -348,10 +348,10 @@ INLINE void winograd_weights(const float *w, size_t count, float *u) {
         }
         for (int r = 0; r < 4; r++) {
             float g0 = t[r][0], g1 = t[r][1], g2 = t[r][2];
-            u[(r * 4 + 0) * count + p] = g0;
-            u[(r * 4 + 1) * count + p] = 0.5f * (g0 + g1 + g2);
-            u[(r * 4 + 2) * count + p] = 0.5f * (g0 - g1 + g2);
-            u[(r * 4 + 3) * count + p] = g2;
+            u[(r * 4 + 0) * stride + p] = g0;
+            u[(r * 4 + 1) * stride + p] = 0.5f * (g0 + g1 + g2);
+            u[(r * 4 + 2) * stride + p] = 0.5f * (g0 - g1 + g2);
+            u[(r * 4 + 3) * stride + p] = g2;
         }
     }
 }
@@ -371,7 +371,15 @@ INLINE void winograd_input_row(const float *plane, size_t height, size_t width, 
             memset(p0, 0, 2 * (count + 1) * sizeof(float));
         } else {
             const float *src = plane + ih * width;
-            for (size_t k = 0; k <= count; k++) {
+            // Patches wholly inside the row [lo, hi) in one plain loop; the edges checked.
+            size_t lo = j0 == 0 ? 1 : 0, hi = (width + 1) / 2 - j0;
+            if (hi > count + 1) hi = count + 1;
+            if (hi < lo) hi = lo;
+            for (size_t k = lo; k < hi; k++) {
+                p0[k] = src[2 * (j0 + k) - 1];
+                p1[k] = src[2 * (j0 + k)];
+            }
+            for (size_t k = lo > 0 ? 0 : hi; k <= count; k = k + 1 == lo ? hi : k + 1) {
                 long c0 = (long)(2 * (j0 + k)) - 1;
                 p0[k] = c0 >= 0 && c0 < (long)width ? src[c0] : 0;
                 p1[k] = c0 + 1 < (long)width ? src[c0 + 1] : 0;
@@ -499,7 +507,9 @@ WIDE static void direct_conv1d_wide(const float *x, size_t channels, size_t x_st
     direct_conv1d(x, channels, x_stride, length, weight, bias, outputs, taps, dilation, padding, first, last,
                   scratch, out, out_stride);
 }
-WIDE static void winograd_weights_wide(const float *w, size_t count, float *u) { winograd_weights(w, count, u); }
+WIDE static void winograd_weights_wide(const float *w, size_t count, size_t stride, float *u) {
+    winograd_weights(w, count, stride, u);
+}
 WIDE static void winograd_input_wide(const float *x, size_t channels, size_t height, size_t width, size_t first,
                                      size_t last, float *scratch, float *v) {
     winograd_input(x, channels, height, width, first, last, scratch, v);
@@ -583,11 +593,11 @@ void vector_direct_conv1d(const float *x, size_t channels, size_t x_stride, size
                   scratch, out, out_stride);
 }
 
-void vector_winograd_weights(const float *w, size_t count, float *u) {
+void vector_winograd_weights(const float *w, size_t count, size_t stride, float *u) {
 #if defined(__x86_64__)
-    if (wide()) return winograd_weights_wide(w, count, u);
+    if (wide()) return winograd_weights_wide(w, count, stride, u);
 #endif
-    winograd_weights(w, count, u);
+    winograd_weights(w, count, stride, u);
 }
 
 void vector_winograd_input(const float *x, size_t channels, size_t height, size_t width, size_t first, size_t last,

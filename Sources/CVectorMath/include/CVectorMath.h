@@ -58,9 +58,9 @@ void vector_direct_conv1d(const float *x, size_t channels, size_t x_stride, size
                           const float *bias, size_t outputs, size_t taps, size_t dilation, size_t padding,
                           size_t first, size_t last, float *scratch, float *out, size_t out_stride);
 
-/// Winograd F(2×2, 3×3) weights for `count` 3×3 kernels (`w[p][3][3]`, p = o·inputs + i):
-/// `u[ξ][p]` for the 16 transform points ξ.
-void vector_winograd_weights(const float *w, size_t count, float *u);
+/// Winograd F(2×2, 3×3) weights for `count` 3×3 kernels (`w[p][3][3]`):
+/// `u[ξ·stride + p]` for the 16 transform points ξ.
+void vector_winograd_weights(const float *w, size_t count, size_t stride, float *u);
 
 /// Floats of the scratch the Winograd input and output transforms need for rows of `width`.
 size_t vector_winograd_scratch_count(size_t width);

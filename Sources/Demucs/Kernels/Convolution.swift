@@ -153,8 +153,8 @@ struct Conv2d: Sendable {
         kernel == (3, 3) && stride == (1, 1) && padding == (1, 1) && dilation == (1, 1)
     }
 
-    /// Transformed-input (and product) floats per task of the Winograd path: 4 MB.
-    private static let winogradBudget = 1 << 20
+    /// Transformed-input floats, and product floats, per task of the Winograd path: 8 MB each.
+    private static let winogradBudget = 1 << 21
 
     /// Winograd F(2×2, 3×3): each 2×2 block of outputs ("tile") takes 16 products per
     /// channel pair instead of 36, as 16 matrix products of the transformed weights and
@@ -169,20 +169,34 @@ struct Conv2d: Sendable {
         let tiles = (height + 1) / 2 * ((width + 1) / 2)
         let (inputs, outputs) = (inChannels, outChannels)
         let produced = gated ? outputs / 2 : outputs
+        // Longer stretches for more channels, where each product's packing of its weights
+        // costs more (measured: 256 tiles for 48 and 96 channels, 512 for 192, 336 for 384).
+        let perTask = balancedTile(
+            tiles, limit: min(256 * max(1, inputs / 96), Self.winogradBudget / (16 * inputs)), threads: context.threads)
+        let rowLimit = max(1, Self.winogradBudget / (16 * perTask) / (gated ? 2 : 1))
+        let blocks = (produced + rowLimit - 1) / rowLimit
+        let block: @Sendable (Int) -> Range<Int> = { (produced * $0 / blocks)..<(produced * ($0 + 1) / blocks) }
+        // The transformed weights, a block's rows together: its values, then its gates.
         let kernels = outputs * inputs
         let transformed = UnsafeMutablePointer<Float>.allocate(capacity: 16 * kernels)
         defer { transformed.deallocate() }
-        vector_winograd_weights(weight, kernels, transformed)
+        for b in 0..<blocks {
+            let channels = block(b)
+            let row = gated ? 2 * channels.lowerBound : channels.lowerBound
+            vector_winograd_weights(
+                weight + channels.lowerBound * inputs * 9, channels.count * inputs, kernels, transformed + row * inputs)
+            if gated {
+                vector_winograd_weights(
+                    weight + (produced + channels.lowerBound) * inputs * 9, channels.count * inputs, kernels,
+                    transformed + (row + channels.count) * inputs)
+            }
+        }
         let bias = self.bias ?? [Float](repeating: 0, count: outputs)
-        let perTask = balancedTile(tiles, limit: max(16, min(256, Self.winogradBudget / (16 * inputs))), threads: context.threads)
-        // Output channels per product block: the products of a task (values and gates) within the budget.
-        let rowLimit = max(1, Self.winogradBudget / (16 * perTask) / (gated ? 2 : 1))
-        let blocks = (produced + rowLimit - 1) / rowLimit
         let (u, x, out) = (SendablePointer(transformed), SendablePointer(x), SendablePointer(out))
         context.parallelFor((tiles + perTask - 1) / perTask, minimumChunk: 1) { tasks in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vector_winograd_scratch_count(width))
             let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * inputs * perTask)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: Self.winogradBudget)
+            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * (gated ? 2 : 1) * block(0).count * perTask)
             defer {
                 scratch.deallocate()
                 v.deallocate()
@@ -194,21 +208,14 @@ struct Conv2d: Sendable {
                     let last = min(tiles, first + perTask)
                     let n = last - first
                     vector_winograd_input(x.pointer, inputs, height, width, first, last, scratch, v)
-                    for block in 0..<blocks {
-                        let channels = (produced * block / blocks)..<(produced * (block + 1) / blocks)
+                    for b in 0..<blocks {
+                        let channels = block(b)
                         let rows = gated ? 2 * channels.count : channels.count
+                        let firstRow = gated ? 2 * channels.lowerBound : channels.lowerBound
                         for point in 0..<16 {
-                            let weights = u.pointer + point * kernels
-                            let product = m + point * rows * n
                             context.serialGemm(
-                                m: channels.count, n: n, k: inputs, a: weights + channels.lowerBound * inputs,
-                                lda: inputs, b: v + point * inputs * n, ldb: n, c: product, ldc: n)
-                            if gated {
-                                context.serialGemm(
-                                    m: channels.count, n: n, k: inputs,
-                                    a: weights + (produced + channels.lowerBound) * inputs, lda: inputs,
-                                    b: v + point * inputs * n, ldb: n, c: product + channels.count * n, ldc: n)
-                            }
+                                m: rows, n: n, k: inputs, a: u.pointer + point * kernels + firstRow * inputs,
+                                lda: inputs, b: v + point * inputs * n, ldb: n, c: m + point * rows * n, ldc: n)
                         }
                         vector_winograd_output(
                             m, channels.count, bias.baseAddress! + channels.lowerBound,
