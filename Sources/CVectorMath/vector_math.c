@@ -329,79 +329,93 @@ INLINE void direct_conv1d(const float *x, size_t channels, size_t x_stride, size
     }
 }
 
-// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 and padding 1: each 2×2 block
-// of outputs ("tile") from a 4×4 patch of inputs, with 16 products per channel pair
-// instead of 36. The products form 16 matrix products, one per point ξ of the 4×4
-// transform; the transforms below run in plain loops over a stretch of tiles.
+// Winograd F(4×4, 3×3) for 3×3 convolutions with stride 1 and padding 1: each 4×4 block
+// of outputs ("tile") from a 6×6 patch of inputs, with 36 products per channel pair
+// instead of 144. The products form 36 matrix products, one per point ξ of the 6×6
+// transform; the transforms below run in plain loops over a stretch of tiles. The
+// interpolation points are 0, ±1, ±2 and ∞.
 
-/// `u[ξ·stride + p]` = (G·g·Gᵀ)[ξ] for every 3×3 kernel `g = w[p]`.
+/// G·g of three values `g0…g2` into `out[0…5]·step`.
+#define WINOGRAD_G(g0, g1, g2, out, step)                                           \
+    do {                                                                            \
+        float sixth_ = (g2) * (1.0f / 6);                                           \
+        (out)[0] = (g0) * 0.25f;                                                    \
+        (out)[step] = ((g0) + (g1) + (g2)) * (-1.0f / 6);                           \
+        (out)[2 * (step)] = ((g0) - (g1) + (g2)) * (-1.0f / 6);                     \
+        (out)[3 * (step)] = (g0) * (1.0f / 24) + (g1) * (1.0f / 12) + sixth_;       \
+        (out)[4 * (step)] = (g0) * (1.0f / 24) - (g1) * (1.0f / 12) + sixth_;       \
+        (out)[5 * (step)] = (g2);                                                   \
+    } while (0)
+
+/// `u[ξ·stride + p]` = (G·g·Gᵀ)[ξ] for every 3×3 kernel `g = w[p]`, formed 32 kernels
+/// at a time so that each of the 36 rows of `u` is written in runs, not one float per page.
 INLINE void winograd_weights(const float *w, size_t count, size_t stride, float *u) {
-    for (size_t p = 0; p < count; p++) {
-        const float *g = w + p * 9;
-        float t[4][3];
-        for (int c = 0; c < 3; c++) {
-            float g0 = g[c], g1 = g[3 + c], g2 = g[6 + c];
-            t[0][c] = g0;
-            t[1][c] = 0.5f * (g0 + g1 + g2);
-            t[2][c] = 0.5f * (g0 - g1 + g2);
-            t[3][c] = g2;
+    enum { RUN = 32 };
+    float run[36][RUN];
+    for (size_t first = 0; first < count; first += RUN) {
+        size_t kernels = count - first < RUN ? count - first : RUN;
+        for (size_t p = 0; p < kernels; p++) {
+            const float *g = w + (first + p) * 9;
+            float t[6][3];
+            for (int c = 0; c < 3; c++) WINOGRAD_G(g[c], g[3 + c], g[6 + c], &t[0][c], 3);
+            for (int r = 0; r < 6; r++) WINOGRAD_G(t[r][0], t[r][1], t[r][2], &run[r * 6][p], RUN);
         }
-        for (int r = 0; r < 4; r++) {
-            float g0 = t[r][0], g1 = t[r][1], g2 = t[r][2];
-            u[(r * 4 + 0) * stride + p] = g0;
-            u[(r * 4 + 1) * stride + p] = 0.5f * (g0 + g1 + g2);
-            u[(r * 4 + 2) * stride + p] = 0.5f * (g0 - g1 + g2);
-            u[(r * 4 + 3) * stride + p] = g2;
-        }
+        for (int point = 0; point < 36; point++)
+            memcpy(u + point * stride + first, run[point], kernels * sizeof(float));
     }
 }
 
-INLINE size_t tiles_across(size_t width) { return (width + 1) / 2; }
+INLINE size_t tiles_across(size_t width) { return (width + 3) / 4; }
+
+/// Bᵀ·d of six values `d0…d5` into `out[0…5]·step`.
+#define WINOGRAD_B(d0, d1, d2, d3, d4, d5, out, step)   \
+    do {                                                \
+        (out)[0] = 4 * (d0) - 5 * (d2) + (d4);          \
+        (out)[step] = (d3) + (d4) - 4 * ((d1) + (d2));  \
+        (out)[2 * (step)] = 4 * ((d1) - (d2)) + (d4) - (d3); \
+        (out)[3 * (step)] = 2 * ((d3) - (d1)) + (d4) - (d2); \
+        (out)[4 * (step)] = 2 * ((d1) - (d3)) + (d4) - (d2); \
+        (out)[5 * (step)] = 4 * (d1) - 5 * (d3) + (d5); \
+    } while (0)
 
 /// Bᵀ·d·B of the tiles in one tile row, columns `[j0, j0 + count)`, for one channel:
 /// `v[ξ·stride + k]` for the k-th tile.
 INLINE void winograd_input_row(const float *plane, size_t height, size_t width, size_t row, size_t j0,
                                size_t count, float *scratch, float *v, size_t stride) {
-    // Per input row of the patches: its odd and even columns (2j - 1 and 2j), then
-    // the row transform h[r][b][k].
-    float *p0 = scratch, *p1 = scratch + count + 1, *h = scratch + 2 * (count + 1);
-    for (int r = 0; r < 4; r++) {
-        long ih = (long)(2 * row) - 1 + r;
+    // Per input row of the patches: its columns 4j - 1 + q for q < 4 (q = 4, 5 are the
+    // next tile's 0, 1), then the row transform h[r][b][k].
+    size_t span = count + 1;
+    float *p = scratch, *h = scratch + 4 * span;
+    for (int r = 0; r < 6; r++) {
+        long ih = (long)(4 * row) - 1 + r;
         if (ih < 0 || ih >= (long)height) {
-            memset(p0, 0, 2 * (count + 1) * sizeof(float));
+            memset(p, 0, 4 * span * sizeof(float));
         } else {
             const float *src = plane + ih * width;
             // Patches wholly inside the row [lo, hi) in one plain loop; the edges checked.
-            size_t lo = j0 == 0 ? 1 : 0, hi = (width + 1) / 2 - j0;
-            if (hi > count + 1) hi = count + 1;
+            size_t lo = j0 == 0 ? 1 : 0, hi = (width + 1) / 4 > j0 ? (width + 1) / 4 - j0 : 0;
+            if (hi > span) hi = span;
             if (hi < lo) hi = lo;
-            for (size_t k = lo; k < hi; k++) {
-                p0[k] = src[2 * (j0 + k) - 1];
-                p1[k] = src[2 * (j0 + k)];
-            }
-            for (size_t k = lo > 0 ? 0 : hi; k <= count; k = k + 1 == lo ? hi : k + 1) {
-                long c0 = (long)(2 * (j0 + k)) - 1;
-                p0[k] = c0 >= 0 && c0 < (long)width ? src[c0] : 0;
-                p1[k] = c0 + 1 < (long)width ? src[c0 + 1] : 0;
+            for (size_t k = lo; k < hi; k++)
+                for (int q = 0; q < 4; q++) p[q * span + k] = src[4 * (j0 + k) - 1 + q];
+            for (size_t k = lo > 0 ? 0 : hi; k < span; k = k + 1 == lo ? hi : k + 1) {
+                for (int q = 0; q < 4; q++) {
+                    long column = (long)(4 * (j0 + k)) - 1 + q;
+                    p[q * span + k] = column >= 0 && column < (long)width ? src[column] : 0;
+                }
             }
         }
-        float *h0 = h + (r * 4) * count, *h1 = h0 + count, *h2 = h1 + count, *h3 = h2 + count;
-        for (size_t k = 0; k < count; k++) {
-            h0[k] = p0[k] - p0[k + 1];
-            h1[k] = p1[k] + p0[k + 1];
-            h2[k] = p0[k + 1] - p1[k];
-            h3[k] = p1[k] - p1[k + 1];
-        }
+        const float *p0 = p, *p1 = p + span, *p2 = p1 + span, *p3 = p2 + span;
+        float *hr = h + (size_t)(r * 6) * count;
+        for (size_t k = 0; k < count; k++) WINOGRAD_B(p0[k], p1[k], p2[k], p3[k], p0[k + 1], p1[k + 1], hr + k, count);
     }
-    for (int b = 0; b < 4; b++) {
-        const float *h0 = h + b * count, *h1 = h0 + 4 * count, *h2 = h1 + 4 * count, *h3 = h2 + 4 * count;
-        float *v0 = v + b * stride, *v1 = v0 + 4 * stride, *v2 = v1 + 4 * stride, *v3 = v2 + 4 * stride;
-        for (size_t k = 0; k < count; k++) {
-            v0[k] = h0[k] - h2[k];
-            v1[k] = h1[k] + h2[k];
-            v2[k] = h2[k] - h1[k];
-            v3[k] = h1[k] - h3[k];
-        }
+    for (int b = 0; b < 6; b++) {
+        const float *h0 = h + b * count;
+        size_t rs = 6 * count;
+        float *out = v + b * stride;
+        for (size_t k = 0; k < count; k++)
+            WINOGRAD_B(h0[k], h0[rs + k], h0[2 * rs + k], h0[3 * rs + k], h0[4 * rs + k], h0[5 * rs + k], out + k,
+                       6 * stride);
     }
 }
 
@@ -419,21 +433,40 @@ INLINE void winograd_input(const float *x, size_t channels, size_t height, size_
     }
 }
 
+/// Aᵀ·m of six values into four.
+#define WINOGRAD_A(m0, m1, m2, m3, m4, m5, y0, y1, y2, y3)                         \
+    do {                                                                        \
+        float sum12_ = (m1) + (m2), diff12_ = (m1) - (m2);                      \
+        float sum34_ = (m3) + (m4), diff34_ = (m3) - (m4);                      \
+        y0 = (m0) + sum12_ + sum34_;                                            \
+        y1 = diff12_ + 2 * diff34_;                                             \
+        y2 = sum12_ + 4 * sum34_;                                               \
+        y3 = diff12_ + 8 * diff34_ + (m5);                                      \
+    } while (0)
+
 /// Aᵀ·m·A of `count` tiles of one output channel (`m[ξ·stride + k]`), plus `bias`: the
-/// tiles' two output rows, side by side in `y0` and `y1`.
-INLINE void winograd_output_row(const float *m, size_t stride, size_t count, float bias, float *y0, float *y1) {
-    for (size_t k = 0; k < count; k++) {
-        float s[2][4];
-        for (int b = 0; b < 4; b++) {
-            float m0 = m[b * stride + k], m1 = m[(4 + b) * stride + k];
-            float m2 = m[(8 + b) * stride + k], m3 = m[(12 + b) * stride + k];
-            s[0][b] = m0 + m1 + m2;
-            s[1][b] = m1 - m2 - m3;
+/// tiles' four output rows, side by side in `y[i·4·count]`; `s` holds 24·count floats.
+INLINE void winograd_output_row(const float *m, size_t stride, size_t count, float bias, float *s, float *y) {
+    // Over the rows of each tile first: s[i][b][k].
+    for (int b = 0; b < 6; b++) {
+        const float *at = m + b * stride;
+        float *s0 = s + b * count, *s1 = s0 + 6 * count, *s2 = s1 + 6 * count, *s3 = s2 + 6 * count;
+        for (size_t k = 0; k < count; k++)
+            WINOGRAD_A(at[k], at[6 * stride + k], at[12 * stride + k], at[18 * stride + k], at[24 * stride + k],
+                       at[30 * stride + k], s0[k], s1[k], s2[k], s3[k]);
+    }
+    for (int i = 0; i < 4; i++) {
+        const float *si = s + i * 6 * count;
+        float *out = y + i * 4 * count;
+        for (size_t k = 0; k < count; k++) {
+            float y0, y1, y2, y3;
+            WINOGRAD_A(si[k], si[count + k], si[2 * count + k], si[3 * count + k], si[4 * count + k],
+                       si[5 * count + k], y0, y1, y2, y3);
+            out[4 * k] = y0 + bias;
+            out[4 * k + 1] = y1 + bias;
+            out[4 * k + 2] = y2 + bias;
+            out[4 * k + 3] = y3 + bias;
         }
-        y0[2 * k] = s[0][0] + s[0][1] + s[0][2] + bias;
-        y0[2 * k + 1] = s[0][1] - s[0][2] - s[0][3] + bias;
-        y1[2 * k] = s[1][0] + s[1][1] + s[1][2] + bias;
-        y1[2 * k + 1] = s[1][1] - s[1][2] - s[1][3] + bias;
     }
 }
 
@@ -442,27 +475,27 @@ INLINE void winograd_output(const float *m, size_t outputs, const float *bias, c
                             float *out) {
     size_t across = tiles_across(width), n = last - first;
     size_t rows = gate_bias ? 2 * outputs : outputs, stride = rows * n;
-    float *y = scratch, *g = scratch + 4 * across;
+    float *y = scratch, *g = scratch + 16 * across, *rows_first = scratch + 32 * across;
     for (size_t o = 0; o < outputs; o++) {
         for (size_t t = first; t < last;) {
             size_t row = t / across, j0 = t % across;
             size_t count = across - j0 < last - t ? across - j0 : last - t;
             const float *at = m + o * n + (t - first);
-            winograd_output_row(at, stride, count, bias[o], y, y + 2 * count);
+            winograd_output_row(at, stride, count, bias[o], rows_first, y);
             if (gate_bias) {
-                winograd_output_row(at + outputs * n, stride, count, gate_bias[o], g, g + 2 * count);
-                for (size_t k = 0; k < 4 * count; k++) y[k] = glu_value(y[k], g[k]);
+                winograd_output_row(at + outputs * n, stride, count, gate_bias[o], rows_first, g);
+                for (size_t k = 0; k < 16 * count; k++) y[k] = glu_value(y[k], g[k]);
             }
-            size_t columns = 2 * (j0 + count) <= width ? 2 * count : width - 2 * j0;
-            for (size_t r = 0; r < 2 && 2 * row + r < height; r++)
-                memcpy(out + (o * height + 2 * row + r) * width + 2 * j0, y + r * 2 * count,
+            size_t columns = 4 * (j0 + count) <= width ? 4 * count : width - 4 * j0;
+            for (size_t r = 0; r < 4 && 4 * row + r < height; r++)
+                memcpy(out + (o * height + 4 * row + r) * width + 4 * j0, y + r * 4 * count,
                        columns * sizeof(float));
             t += count;
         }
     }
 }
 
-size_t vector_winograd_scratch_count(size_t width) { return 18 * (tiles_across(width) + 1); }
+size_t vector_winograd_scratch_count(size_t width) { return 56 * (tiles_across(width) + 1); }
 
 size_t vector_direct_conv1d_scratch_count(size_t channels, size_t columns, size_t taps, size_t dilation) {
     return channels * (conv_span(0, columns) + (taps - 1) * dilation) + TILE_ROWS * LANES;

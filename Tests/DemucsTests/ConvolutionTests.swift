@@ -83,7 +83,7 @@ import Testing
         let context = ComputeContext(threads: 1)
         _ = conv(Tensor(shape: [channels, height, width], values: VectorKernelTests.values(channels * height * width, seed: 25)), context: context)
         #expect(context.gemmFlops == 2 * outputs * channels * 9 * height * width)
-        // 16 products per channel pair and 2×2 tile, against 36 directly.
-        #expect(context.issuedGemmFlops == 2 * outputs * channels * 16 * (height / 2) * (width / 2))
+        // 36 products per channel pair and 4×4 tile (two rows, three columns of tiles), against 144 directly.
+        #expect(context.issuedGemmFlops == 2 * outputs * channels * 36 * 2 * 3)
     }
 }

@@ -58,15 +58,15 @@ void vector_direct_conv1d(const float *x, size_t channels, size_t x_stride, size
                           const float *bias, size_t outputs, size_t taps, size_t dilation, size_t padding,
                           size_t first, size_t last, float *scratch, float *out, size_t out_stride);
 
-/// Winograd F(2×2, 3×3) weights for `count` 3×3 kernels (`w[p][3][3]`):
-/// `u[ξ·stride + p]` for the 16 transform points ξ.
+/// Winograd F(4×4, 3×3) weights for `count` 3×3 kernels (`w[p][3][3]`):
+/// `u[ξ·stride + p]` for the 36 transform points ξ.
 void vector_winograd_weights(const float *w, size_t count, size_t stride, float *u);
 
 /// Floats of the scratch the Winograd input and output transforms need for rows of `width`.
 size_t vector_winograd_scratch_count(size_t width);
 
-/// Winograd input transform of tiles `[first, last)` (2×2 output blocks, numbered along
-/// rows of ⌈width/2⌉ tiles) of `x` (`[channels][height][width]`, zero-padded by one):
+/// Winograd input transform of tiles `[first, last)` (4×4 output blocks, numbered along
+/// rows of ⌈width/4⌉ tiles) of `x` (`[channels][height][width]`, zero-padded by one):
 /// `v[ξ][c][t - first]`.
 void vector_winograd_input(const float *x, size_t channels, size_t height, size_t width, size_t first, size_t last,
                            float *scratch, float *v);

@@ -147,8 +147,8 @@ struct Conv2d: Sendable {
         }
     }
 
-    /// Whether the convolution runs as Winograd F(2×2, 3×3): 3×3 kernels with stride 1
-    /// and padding 1 (the decoder's spectral rewrite, 17 % of htdemucs's products).
+    /// Whether the convolution runs as Winograd F(4×4, 3×3): 3×3 kernels with stride 1
+    /// and padding 1 (the decoder's spectral rewrite, 17 % of htdemucs's products in direct form).
     private var isWinograd: Bool {
         kernel == (3, 3) && stride == (1, 1) && padding == (1, 1) && dilation == (1, 1)
     }
@@ -156,47 +156,49 @@ struct Conv2d: Sendable {
     /// Transformed-input floats, and product floats, per task of the Winograd path: 8 MB each.
     private static let winogradBudget = 1 << 21
 
-    /// Winograd F(2×2, 3×3): each 2×2 block of outputs ("tile") takes 16 products per
-    /// channel pair instead of 36, as 16 matrix products of the transformed weights and
+    /// Winograd F(4×4, 3×3): each 4×4 block of outputs ("tile") takes 36 products per
+    /// channel pair instead of 144, as 36 matrix products of the transformed weights and
     /// inputs (one per transform point). Tasks are stretches of tiles; each transforms its
-    /// inputs, then, a block of output channels at a time, runs the 16 products and the
+    /// inputs, then, a block of output channels at a time, runs the 36 products and the
     /// output transform (with the bias, and the GLU when `gated`). The products' work
     /// still counts in `gemmFlops` as the direct convolution it replaces.
     private func convolveWinograd(
         _ x: UnsafePointer<Float>, height: Int, width: Int, weight: UnsafePointer<Float>,
         into out: UnsafeMutablePointer<Float>, gated: Bool, context: ComputeContext
     ) {
-        let tiles = (height + 1) / 2 * ((width + 1) / 2)
+        let tiles = (height + 3) / 4 * ((width + 3) / 4)
+        let points = 36
         let (inputs, outputs) = (inChannels, outChannels)
         let produced = gated ? outputs / 2 : outputs
         // Longer stretches for more channels, where each product's packing of its weights
-        // costs more (measured: 256 tiles for 48 and 96 channels, 512 for 192, 336 for 384).
+        // costs more: 256 tiles up to 191 channels, more from 192 within the budget.
         let perTask = balancedTile(
-            tiles, limit: min(256 * max(1, inputs / 96), Self.winogradBudget / (16 * inputs)), threads: context.threads)
-        let rowLimit = max(1, Self.winogradBudget / (16 * perTask) / (gated ? 2 : 1))
+            tiles, limit: min(256 * max(1, inputs / 96), Self.winogradBudget / (points * inputs)), threads: context.threads)
+        let rowLimit = max(1, Self.winogradBudget / (points * perTask) / (gated ? 2 : 1))
         let blocks = (produced + rowLimit - 1) / rowLimit
         let block: @Sendable (Int) -> Range<Int> = { (produced * $0 / blocks)..<(produced * ($0 + 1) / blocks) }
         // The transformed weights, a block's rows together: its values, then its gates.
         let kernels = outputs * inputs
-        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: 16 * kernels)
+        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: points * kernels)
         defer { transformed.deallocate() }
-        for b in 0..<blocks {
-            let channels = block(b)
-            let row = gated ? 2 * channels.lowerBound : channels.lowerBound
-            vector_winograd_weights(
-                weight + channels.lowerBound * inputs * 9, channels.count * inputs, kernels, transformed + row * inputs)
-            if gated {
+        let (w, u) = (SendablePointer(weight), SendablePointer(transformed))
+        context.parallelFor(blocks * (gated ? 2 : 1), minimumChunk: 1) { parts in
+            for part in parts {
+                // Part 2b is block b's values, 2b + 1 its gates (gated), or part b the block.
+                let (b, isGate) = gated ? (part / 2, part % 2 == 1) : (part, false)
+                let channels = block(b)
+                let row = (gated ? 2 * channels.lowerBound : channels.lowerBound) + (isGate ? channels.count : 0)
                 vector_winograd_weights(
-                    weight + (produced + channels.lowerBound) * inputs * 9, channels.count * inputs, kernels,
-                    transformed + (row + channels.count) * inputs)
+                    w.pointer + ((isGate ? produced : 0) + channels.lowerBound) * inputs * 9, channels.count * inputs,
+                    kernels, u.pointer + row * inputs)
             }
         }
         let bias = self.bias ?? [Float](repeating: 0, count: outputs)
-        let (u, x, out) = (SendablePointer(transformed), SendablePointer(x), SendablePointer(out))
+        let (x, out) = (SendablePointer(x), SendablePointer(out))
         context.parallelFor((tiles + perTask - 1) / perTask, minimumChunk: 1) { tasks in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vector_winograd_scratch_count(width))
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * inputs * perTask)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * (gated ? 2 : 1) * block(0).count * perTask)
+            let v = UnsafeMutablePointer<Float>.allocate(capacity: points * inputs * perTask)
+            let m = UnsafeMutablePointer<Float>.allocate(capacity: points * (gated ? 2 : 1) * block(0).count * perTask)
             defer {
                 scratch.deallocate()
                 v.deallocate()
@@ -212,7 +214,7 @@ struct Conv2d: Sendable {
                         let channels = block(b)
                         let rows = gated ? 2 * channels.count : channels.count
                         let firstRow = gated ? 2 * channels.lowerBound : channels.lowerBound
-                        for point in 0..<16 {
+                        for point in 0..<points {
                             context.serialGemm(
                                 m: rows, n: n, k: inputs, a: u.pointer + point * kernels + firstRow * inputs,
                                 lda: inputs, b: v + point * inputs * n, ldb: n, c: m + point * rows * n, ldc: n)
@@ -226,7 +228,7 @@ struct Conv2d: Sendable {
             }
         }
         let direct = 2 * outputs * inputs * 9 * height * width
-        context.countGemm(flops: direct - 2 * outputs * inputs * 16 * tiles, issued: 0)
+        context.countGemm(flops: direct - 2 * outputs * inputs * points * tiles, issued: 0)
     }
 
     /// Patch-matrix (or product) elements per tile: 2 MB of floats.
