@@ -8,19 +8,23 @@ import Testing
     struct Shape: Sendable, CustomTestStringConvertible {
         let channels, outputs, height, width: Int
         let gated, biased: Bool
+        /// The Winograd path's buffer budget in floats; small ones force blocks and groups.
+        var budget = 1 << 21
         var testDescription: String {
-            "\(channels)→\(outputs), \(height)×\(width)\(gated ? ", gated" : "")\(biased ? ", bias" : "")"
+            "\(channels)→\(outputs), \(height)×\(width)\(gated ? ", gated" : "")\(biased ? ", bias" : ""), budget \(budget)"
         }
     }
 
-    /// Odd sizes (half tiles at the edges), a single row, enough output channels for
-    /// several product blocks, and enough tiles for several tasks.
+    /// Edges with 1–3 rows or columns of a tile, a single row, enough tiles for several
+    /// tasks, and budgets small enough for several blocks of output channels and several
+    /// groups of tasks.
     static let shapes = [
         Shape(channels: 3, outputs: 5, height: 7, width: 9, gated: false, biased: true),
         Shape(channels: 2, outputs: 4, height: 1, width: 5, gated: true, biased: true),
-        Shape(channels: 4, outputs: 600, height: 6, width: 40, gated: false, biased: false),
-        Shape(channels: 3, outputs: 1200, height: 5, width: 30, gated: true, biased: true),
+        Shape(channels: 4, outputs: 60, height: 6, width: 40, gated: false, biased: false),
         Shape(channels: 48, outputs: 96, height: 3, width: 701, gated: true, biased: true),
+        Shape(channels: 3, outputs: 20, height: 9, width: 60, gated: false, biased: true, budget: 1 << 11),
+        Shape(channels: 5, outputs: 24, height: 10, width: 22, gated: true, biased: true, budget: 1 << 11),
     ]
 
     @Test(arguments: shapes)
@@ -31,7 +35,7 @@ import Testing
         let b = VectorKernelTests.values(outputs, seed: 23)
         let conv = Conv2d(
             weight: Tensor(shape: [outputs, channels, 3, 3], values: w),
-            bias: shape.biased ? Tensor(shape: [outputs], values: b) : nil, padding: (1, 1))
+            bias: shape.biased ? Tensor(shape: [outputs], values: b) : nil, padding: (1, 1), winogradBudget: shape.budget)
         let context = ComputeContext(threads: 2)
         let input = Tensor(shape: [channels, height, width], values: x)
         let y = shape.gated ? conv.gated(input, context: context) : conv(input, context: context)

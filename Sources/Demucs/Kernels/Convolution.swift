@@ -15,11 +15,16 @@ struct Conv2d: Sendable {
     let stride: (height: Int, width: Int)
     let padding: (height: Int, width: Int)
     let dilation: (height: Int, width: Int)
+    /// Floats of each of the Winograd path's buffers: a task's transformed inputs, its
+    /// products, a block's transformed weights.
+    let winogradBudget: Int
 
     init(
         weight: Tensor, bias: Tensor?,
-        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
+        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+        winogradBudget: Int = 1 << 21
     ) {
+        self.winogradBudget = winogradBudget
         // Conv1d weights are [out, in, k]; Conv2d weights are [out, in, kh, kw].
         let isOneD = weight.shape.count == 3
         self.outChannels = weight.shape[0]
@@ -72,6 +77,13 @@ struct Conv2d: Sendable {
         let depth = inChannels * kernel.height * kernel.width
         let produced = gated ? outChannels / 2 : outChannels
         let output = [Float](unsafeUninitializedCapacity: produced * columns) { out, initialized in
+            defer { initialized = produced * columns }
+            if isWinograd {
+                input.values.withUnsafeBufferPointer { x in
+                    convolveWinograd(x.baseAddress!, height: height, width: width, into: out.baseAddress!, gated: gated, context: context)
+                }
+                return
+            }
             weight.withFloats(context: context) { w in
                 input.values.withUnsafeBufferPointer { x in
                     if isPointwise && !gated {
@@ -80,10 +92,6 @@ struct Conv2d: Sendable {
                             m: outChannels, n: columns, k: depth, a: w, lda: depth,
                             b: x.baseAddress!, ldb: columns, beta: bias == nil ? 0 : 1, c: out.baseAddress!,
                             ldc: columns)
-                    } else if isWinograd {
-                        convolveWinograd(
-                            x.baseAddress!, height: height, width: width, weight: w,
-                            into: out.baseAddress!, gated: gated, context: context)
                     } else if !gated, let bias, runsDirectly {
                         convolveDirectly(
                             x.baseAddress!, height: height, width: width, weight: w, bias: bias,
@@ -95,7 +103,6 @@ struct Conv2d: Sendable {
                     }
                 }
             }
-            initialized = produced * columns
         }
         return Tensor(shape: isOneD ? [produced, outWidth] : [produced, outHeight, outWidth], values: output)
     }
@@ -153,76 +160,114 @@ struct Conv2d: Sendable {
         kernel == (3, 3) && stride == (1, 1) && padding == (1, 1) && dilation == (1, 1)
     }
 
-    /// Transformed-input floats, and product floats, per task of the Winograd path: 8 MB each.
-    private static let winogradBudget = 1 << 21
-
     /// Winograd F(4×4, 3×3): each 4×4 block of outputs ("tile") takes 36 products per
     /// channel pair instead of 144, as 36 matrix products of the transformed weights and
-    /// inputs (one per transform point). Tasks are stretches of tiles; each transforms its
-    /// inputs, then, a block of output channels at a time, runs the 36 products and the
-    /// output transform (with the bias, and the GLU when `gated`). The products' work
-    /// still counts in `gemmFlops` as the direct convolution it replaces.
+    /// inputs (one per transform point), between an input and an output transform (with
+    /// the bias, and the GLU when `gated`). The products' work still counts in `gemmFlops`
+    /// as the direct convolution it replaces.
+    ///
+    /// Tasks are stretches of tiles. When the transformed weights fit the budget, each task
+    /// transforms its inputs and runs its products at once. Otherwise (many channels, few
+    /// tiles) the weights go through in blocks of output channels, and a group of tasks'
+    /// transformed inputs is kept for all blocks, so that no buffer exceeds the budget.
     private func convolveWinograd(
-        _ x: UnsafePointer<Float>, height: Int, width: Int, weight: UnsafePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, gated: Bool, context: ComputeContext
+        _ x: UnsafePointer<Float>, height: Int, width: Int, into out: UnsafeMutablePointer<Float>, gated: Bool,
+        context: ComputeContext
     ) {
-        let tiles = (height + 3) / 4 * ((width + 3) / 4)
         let points = 36
+        let tiles = (height + 3) / 4 * ((width + 3) / 4)
         let (inputs, outputs) = (inChannels, outChannels)
         let produced = gated ? outputs / 2 : outputs
+        let budget = winogradBudget
         // Longer stretches for more channels, where each product's packing of its weights
         // costs more: 256 tiles up to 191 channels, more from 192 within the budget.
         let perTask = balancedTile(
-            tiles, limit: min(256 * max(1, inputs / 96), Self.winogradBudget / (points * inputs)), threads: context.threads)
-        let rowLimit = max(1, Self.winogradBudget / (points * perTask) / (gated ? 2 : 1))
+            tiles, limit: max(1, min(256 * max(1, inputs / 96), budget / (points * inputs))), threads: context.threads)
+        let tasks = (tiles + perTask - 1) / perTask
+        let rowLimit = max(1, budget / (points * max(perTask, inputs)) / (gated ? 2 : 1))
         let blocks = (produced + rowLimit - 1) / rowLimit
-        let block: @Sendable (Int) -> Range<Int> = { (produced * $0 / blocks)..<(produced * ($0 + 1) / blocks) }
-        // The transformed weights, a block's rows together: its values, then its gates.
-        let kernels = outputs * inputs
-        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: points * kernels)
+        let blockSize = (produced + blocks - 1) / blocks
+        let block: @Sendable (Int) -> Range<Int> = { (blockSize * $0)..<min(produced, blockSize * ($0 + 1)) }
+        let rowsPerBlock = (gated ? 2 : 1) * blockSize
+        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: points * rowsPerBlock * inputs)
         defer { transformed.deallocate() }
-        let (w, u) = (SendablePointer(weight), SendablePointer(transformed))
-        context.parallelFor(blocks * (gated ? 2 : 1), minimumChunk: 1) { parts in
-            for part in parts {
-                // Part 2b is block b's values, 2b + 1 its gates (gated), or part b the block.
-                let (b, isGate) = gated ? (part / 2, part % 2 == 1) : (part, false)
-                let channels = block(b)
-                let row = (gated ? 2 * channels.lowerBound : channels.lowerBound) + (isGate ? channels.count : 0)
-                vector_winograd_weights(
-                    w.pointer + ((isGate ? produced : 0) + channels.lowerBound) * inputs * 9, channels.count * inputs,
-                    kernels, u.pointer + row * inputs)
+        let bias = self.bias ?? [Float](repeating: 0, count: outputs)
+        let (u, x, out) = (SendablePointer(transformed), SendablePointer(x), SendablePointer(out))
+
+        /// Block `b`'s transformed weights, `[point][row][input]`: its values, then its gates.
+        func transformWeights(_ b: Int) {
+            let channels = block(b)
+            let rows = (gated ? 2 : 1) * channels.count
+            context.parallelFor(rows, minimumChunk: 16) { part in
+                let kernels = inputs * 9
+                let widened = UnsafeMutablePointer<Float>.allocate(capacity: part.count * kernels)
+                defer { widened.deallocate() }
+                for row in part {
+                    let channel = (row < channels.count ? 0 : produced - channels.count) + channels.lowerBound + row
+                    weight.copyFloats(channel * kernels..<(channel + 1) * kernels, into: widened + (row - part.lowerBound) * kernels)
+                }
+                vector_winograd_weights(widened, part.count * inputs, rows * inputs, u.pointer + part.lowerBound * inputs)
             }
         }
-        let bias = self.bias ?? [Float](repeating: 0, count: outputs)
-        let (x, out) = (SendablePointer(x), SendablePointer(out))
-        context.parallelFor((tiles + perTask - 1) / perTask, minimumChunk: 1) { tasks in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vector_winograd_scratch_count(width))
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: points * inputs * perTask)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: points * (gated ? 2 : 1) * block(0).count * perTask)
-            defer {
-                scratch.deallocate()
-                v.deallocate()
-                m.deallocate()
+
+        /// Task `task`'s products and output transform for block `b`, from its transformed inputs `v`.
+        @Sendable func products(_ task: Int, block b: Int, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+            let (first, last) = (task * perTask, min(tiles, (task + 1) * perTask))
+            let n = last - first
+            let channels = block(b)
+            let rows = (gated ? 2 : 1) * channels.count
+            for point in 0..<points {
+                context.serialGemm(
+                    m: rows, n: n, k: inputs, a: u.pointer + point * rows * inputs, lda: inputs,
+                    b: v + point * inputs * n, ldb: n, c: m + point * rows * n, ldc: n)
             }
             bias.withUnsafeBufferPointer { bias in
-                for task in tasks {
-                    let first = task * perTask
-                    let last = min(tiles, first + perTask)
-                    let n = last - first
-                    vector_winograd_input(x.pointer, inputs, height, width, first, last, scratch, v)
-                    for b in 0..<blocks {
-                        let channels = block(b)
-                        let rows = gated ? 2 * channels.count : channels.count
-                        let firstRow = gated ? 2 * channels.lowerBound : channels.lowerBound
-                        for point in 0..<points {
-                            context.serialGemm(
-                                m: rows, n: n, k: inputs, a: u.pointer + point * kernels + firstRow * inputs,
-                                lda: inputs, b: v + point * inputs * n, ldb: n, c: m + point * rows * n, ldc: n)
-                        }
-                        vector_winograd_output(
-                            m, channels.count, bias.baseAddress! + channels.lowerBound,
-                            gated ? bias.baseAddress! + produced + channels.lowerBound : nil,
-                            height, width, first, last, scratch, out.pointer + channels.lowerBound * height * width)
+                vector_winograd_output(
+                    m, channels.count, bias.baseAddress! + channels.lowerBound,
+                    gated ? bias.baseAddress! + produced + channels.lowerBound : nil,
+                    height, width, first, last, scratch, out.pointer + channels.lowerBound * height * width)
+            }
+        }
+
+        /// Runs `body` over `count` tasks on the cores, each thread with its own products and scratch.
+        func eachTask(_ count: Int, _ body: @Sendable (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+            context.parallelFor(count, minimumChunk: 1) { range in
+                let m = UnsafeMutablePointer<Float>.allocate(capacity: points * rowsPerBlock * perTask)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vector_winograd_scratch_count(width))
+                defer {
+                    m.deallocate()
+                    scratch.deallocate()
+                }
+                for index in range { body(index, m, scratch) }
+            }
+        }
+
+        let inputsPerTask = points * inputs * perTask
+        if blocks == 1 {
+            transformWeights(0)
+            eachTask(tasks) { task, m, scratch in
+                let v = UnsafeMutablePointer<Float>.allocate(capacity: inputsPerTask)
+                defer { v.deallocate() }
+                vector_winograd_input(x.pointer, inputs, height, width, task * perTask, min(tiles, (task + 1) * perTask), scratch, v)
+                products(task, block: 0, v: v, m: m, scratch: scratch)
+            }
+        } else {
+            // Twice the budget, in whole rounds of the cores.
+            let groupSize = max(1, 2 * budget / inputsPerTask / context.threads) * context.threads
+            let kept = SendablePointer(UnsafeMutablePointer<Float>.allocate(capacity: min(groupSize, tasks) * inputsPerTask))
+            defer { kept.pointer.deallocate() }
+            for start in Swift.stride(from: 0, to: tasks, by: groupSize) {
+                let group = start..<min(tasks, start + groupSize)
+                eachTask(group.count) { index, _, scratch in
+                    let task = group.lowerBound + index
+                    vector_winograd_input(
+                        x.pointer, inputs, height, width, task * perTask, min(tiles, (task + 1) * perTask), scratch,
+                        kept.pointer + index * inputsPerTask)
+                }
+                for b in 0..<blocks {
+                    transformWeights(b)
+                    eachTask(group.count) { index, m, scratch in
+                        products(group.lowerBound + index, block: b, v: kept.pointer + index * inputsPerTask, m: m, scratch: scratch)
                     }
                 }
             }

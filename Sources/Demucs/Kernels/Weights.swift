@@ -46,6 +46,21 @@ struct Weights: Sendable {
     }
 }
 
+extension Weights {
+    /// Writes the elements in `range` as `Float`s to `target`: a part of the matrix
+    /// widened without the whole.
+    func copyFloats(_ range: Range<Int>, into target: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .single(let values):
+            values.withUnsafeBufferPointer { target.update(from: $0.baseAddress! + range.lowerBound, count: range.count) }
+        case .half(let values):
+            values.withUnsafeBufferPointer {
+                $0.withMemoryRebound(to: UInt16.self) { half_widen($0.baseAddress! + range.lowerBound, target, range.count) }
+            }
+        }
+    }
+}
+
 /// `values` as `Float16`s, or nil when any of them is not exactly a `Float16`.
 private func exactHalves(_ values: [Float]) -> [Float16]? {
     guard !values.isEmpty else { return nil }
