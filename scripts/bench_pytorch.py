@@ -156,7 +156,8 @@ def main():
           f"{per_round(r['gemm_gflops_per_second'] for r in demixer)} GFLOP/s")
     print(f"square {demixer[-1]['square_sgemm_size']}^3 sgemm, same threads (per round): "
           f"{per_round(r['square_sgemm_gflops_per_second'] for r in demixer)} GFLOP/s")
-    print(f"GEMM floor ({demixer[-1]['gemm_gflop']:.0f} GFLOP at that rate, per round): "
+    print(f"GEMM floor ({demixer[-1]['gemm_gflop']:.0f} GFLOP of the model's products in direct form, "
+          f"{demixer[-1]['issued_gemm_gflop']:.0f} issued with Winograd, at that rate, per round): "
           f"{per_round((r['gemm_floor_seconds'] for r in demixer), ' s')}; "
           f"separation / floor: {per_round(r['floor_ratio'] for r in demixer)}")
     for side, name in [("pytorch", "PyTorch"), ("openvino", "OpenVINO")]:
