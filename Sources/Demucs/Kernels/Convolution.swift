@@ -80,7 +80,9 @@ struct Conv2d: Sendable {
             defer { initialized = produced * columns }
             if isWinograd {
                 input.values.withUnsafeBufferPointer { x in
-                    convolveWinograd(x.baseAddress!, height: height, width: width, into: out.baseAddress!, gated: gated, context: context)
+                    convolveWinograd(
+                        x.baseAddress!, height: height, width: width, into: out.baseAddress!, gated: gated,
+                        context: context)
                 }
                 return
             }
@@ -176,6 +178,7 @@ struct Conv2d: Sendable {
     ) {
         let points = 36
         let tiles = (height + 3) / 4 * ((width + 3) / 4)
+        guard tiles > 0 else { return }
         let (inputs, outputs) = (inChannels, outChannels)
         let produced = gated ? outputs / 2 : outputs
         let budget = winogradBudget
@@ -187,7 +190,9 @@ struct Conv2d: Sendable {
         let rowLimit = max(1, budget / (points * max(perTask, inputs)) / (gated ? 2 : 1))
         let blocks = (produced + rowLimit - 1) / rowLimit
         let blockSize = (produced + blocks - 1) / blocks
-        let block: @Sendable (Int) -> Range<Int> = { (blockSize * $0)..<min(produced, blockSize * ($0 + 1)) }
+        let block: @Sendable (Int) -> Range<Int> = {
+            (blockSize * $0)..<min(produced, blockSize * ($0 + 1))
+        }
         let rowsPerBlock = (gated ? 2 : 1) * blockSize
         let transformed = UnsafeMutablePointer<Float>.allocate(capacity: points * rowsPerBlock * inputs)
         defer { transformed.deallocate() }
@@ -204,14 +209,18 @@ struct Conv2d: Sendable {
                 defer { widened.deallocate() }
                 for row in part {
                     let channel = (row < channels.count ? 0 : produced - channels.count) + channels.lowerBound + row
-                    weight.copyFloats(channel * kernels..<(channel + 1) * kernels, into: widened + (row - part.lowerBound) * kernels)
+                    weight.copyFloats(
+                        channel * kernels..<(channel + 1) * kernels, into: widened + (row - part.lowerBound) * kernels)
                 }
                 vector_winograd_weights(widened, part.count * inputs, rows * inputs, u.pointer + part.lowerBound * inputs)
             }
         }
 
         /// Task `task`'s products and output transform for block `b`, from its transformed inputs `v`.
-        @Sendable func products(_ task: Int, block b: Int, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        @Sendable func products(
+            _ task: Int, block b: Int, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+            scratch: UnsafeMutablePointer<Float>
+        ) {
             let (first, last) = (task * perTask, min(tiles, (task + 1) * perTask))
             let n = last - first
             let channels = block(b)
@@ -229,10 +238,14 @@ struct Conv2d: Sendable {
             }
         }
 
-        /// Runs `body` over `count` tasks on the cores, each thread with its own products and scratch.
-        func eachTask(_ count: Int, _ body: @Sendable (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        /// Runs `body` over `count` tasks on the cores, each thread with its own scratch and,
+        /// when `withProducts`, its own products.
+        func eachTask(
+            _ count: Int, withProducts: Bool = true,
+            _ body: @Sendable (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+        ) {
             context.parallelFor(count, minimumChunk: 1) { range in
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: points * rowsPerBlock * perTask)
+                let m = UnsafeMutablePointer<Float>.allocate(capacity: withProducts ? points * rowsPerBlock * perTask : 0)
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vector_winograd_scratch_count(width))
                 defer {
                     m.deallocate()
@@ -248,17 +261,19 @@ struct Conv2d: Sendable {
             eachTask(tasks) { task, m, scratch in
                 let v = UnsafeMutablePointer<Float>.allocate(capacity: inputsPerTask)
                 defer { v.deallocate() }
-                vector_winograd_input(x.pointer, inputs, height, width, task * perTask, min(tiles, (task + 1) * perTask), scratch, v)
+                vector_winograd_input(
+                    x.pointer, inputs, height, width, task * perTask, min(tiles, (task + 1) * perTask), scratch, v)
                 products(task, block: 0, v: v, m: m, scratch: scratch)
             }
         } else {
             // Twice the budget, in whole rounds of the cores.
             let groupSize = max(1, 2 * budget / inputsPerTask / context.threads) * context.threads
-            let kept = SendablePointer(UnsafeMutablePointer<Float>.allocate(capacity: min(groupSize, tasks) * inputsPerTask))
+            let kept = SendablePointer(
+                UnsafeMutablePointer<Float>.allocate(capacity: min(groupSize, tasks) * inputsPerTask))
             defer { kept.pointer.deallocate() }
             for start in Swift.stride(from: 0, to: tasks, by: groupSize) {
                 let group = start..<min(tasks, start + groupSize)
-                eachTask(group.count) { index, _, scratch in
+                eachTask(group.count, withProducts: false) { index, _, scratch in
                     let task = group.lowerBound + index
                     vector_winograd_input(
                         x.pointer, inputs, height, width, task * perTask, min(tiles, (task + 1) * perTask), scratch,
@@ -267,7 +282,9 @@ struct Conv2d: Sendable {
                 for b in 0..<blocks {
                     transformWeights(b)
                     eachTask(group.count) { index, m, scratch in
-                        products(group.lowerBound + index, block: b, v: kept.pointer + index * inputsPerTask, m: m, scratch: scratch)
+                        products(
+                            group.lowerBound + index, block: b, v: kept.pointer + index * inputsPerTask, m: m,
+                            scratch: scratch)
                     }
                 }
             }
