@@ -181,19 +181,21 @@ struct Conv2d: Sendable {
         guard tiles > 0 else { return }
         let (inputs, outputs) = (inChannels, outChannels)
         let produced = gated ? outputs / 2 : outputs
+        // Rows of products per output channel: its value, and its gate when gated.
+        let rowsPerChannel = gated ? 2 : 1
         let budget = winogradBudget
         // Longer stretches for more channels, where each product's packing of its weights
         // costs more: 256 tiles up to 191 channels, more from 192 within the budget.
         let perTask = balancedTile(
             tiles, limit: max(1, min(256 * max(1, inputs / 96), budget / (points * inputs))), threads: context.threads)
         let tasks = (tiles + perTask - 1) / perTask
-        let rowLimit = max(1, budget / (points * max(perTask, inputs)) / (gated ? 2 : 1))
+        let rowLimit = max(1, budget / (points * max(perTask, inputs)) / rowsPerChannel)
         let blocks = (produced + rowLimit - 1) / rowLimit
         let blockSize = (produced + blocks - 1) / blocks
         let block: @Sendable (Int) -> Range<Int> = {
             (blockSize * $0)..<min(produced, blockSize * ($0 + 1))
         }
-        let rowsPerBlock = (gated ? 2 : 1) * blockSize
+        let rowsPerBlock = rowsPerChannel * blockSize
         let transformed = UnsafeMutablePointer<Float>.allocate(capacity: points * rowsPerBlock * inputs)
         defer { transformed.deallocate() }
         let bias = self.bias ?? [Float](repeating: 0, count: outputs)
@@ -202,7 +204,7 @@ struct Conv2d: Sendable {
         /// Block `b`'s transformed weights, `[point][row][input]`: its values, then its gates.
         func transformWeights(_ b: Int) {
             let channels = block(b)
-            let rows = (gated ? 2 : 1) * channels.count
+            let rows = rowsPerChannel * channels.count
             context.parallelFor(rows, minimumChunk: 16) { part in
                 let kernels = inputs * 9
                 let widened = UnsafeMutablePointer<Float>.allocate(capacity: part.count * kernels)
@@ -224,7 +226,7 @@ struct Conv2d: Sendable {
             let (first, last) = (task * perTask, min(tiles, (task + 1) * perTask))
             let n = last - first
             let channels = block(b)
-            let rows = (gated ? 2 : 1) * channels.count
+            let rows = rowsPerChannel * channels.count
             for point in 0..<points {
                 context.serialGemm(
                     m: rows, n: n, k: inputs, a: u.pointer + point * rows * inputs, lda: inputs,

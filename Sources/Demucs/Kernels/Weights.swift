@@ -40,7 +40,11 @@ struct Weights: Sendable {
         case .half(let values):
             let wide = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
             defer { wide.deallocate() }
-            values.withUnsafeBufferPointer { widen($0, into: wide, context: context) }
+            // Spread over the cores.
+            let target = SendablePointer(wide)
+            context.parallelFor(values.count, minimumChunk: 1 << 17) { range in
+                copyFloats(range, into: target.pointer + range.lowerBound)
+            }
             return try body(wide)
         }
     }
@@ -74,15 +78,4 @@ private func exactHalves(_ values: [Float]) -> [Float16]? {
         initialized = exact ? values.count : 0
     }
     return exact ? halves : nil
-}
-
-/// Converts `Float16`s to `Float`s, spread over the cores.
-private func widen(_ source: UnsafeBufferPointer<Float16>, into target: UnsafeMutablePointer<Float>, context: ComputeContext) {
-    let target = SendablePointer(target)
-    source.withMemoryRebound(to: UInt16.self) { halves in
-        let source = SendablePointer(halves.baseAddress!)
-        context.parallelFor(halves.count, minimumChunk: 1 << 17) { range in
-            half_widen(source.pointer + range.lowerBound, target.pointer + range.lowerBound, range.count)
-        }
-    }
 }
