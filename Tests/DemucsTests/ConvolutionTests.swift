@@ -79,6 +79,16 @@ import Testing
         #expect(worst <= 1e-5, "worst error \(worst) of the terms' magnitude")
     }
 
+    @Test func winogradConvolutionOfAnEmptyInputIsEmpty() {
+        let conv = Conv2d(
+            weight: Tensor(shape: [4, 2, 3, 3], values: VectorKernelTests.values(4 * 2 * 9, seed: 28)), bias: nil,
+            padding: (1, 1))
+        let context = ComputeContext(threads: 2)
+        let y = conv.gated(Tensor(shape: [2, 0, 7], values: []), context: context)
+        #expect(y.shape == [2, 0, 7] && y.values.isEmpty)
+        #expect(context.gemmFlops == 0)
+    }
+
     @Test func winogradConvolutionCountsTheDirectProductsItReplaces() {
         let (channels, outputs, height, width) = (4, 8, 6, 10)
         let conv = Conv2d(
