@@ -89,6 +89,39 @@ import Testing
         #expect(context.gemmFlops == 0)
     }
 
+    @Test(arguments: [(3, 1), (1, 1), (8, 1)])
+    func convolutionWithNoOutputColumnsIsEmpty(kernel: (Int, Int)) {
+        let (channels, outputs) = (2, 4)
+        let count = outputs * channels * kernel.0 * kernel.1
+        let conv = Conv2d(
+            weight: Tensor(shape: [outputs, channels, kernel.0, kernel.1], values: VectorKernelTests.values(count, seed: 29)),
+            bias: Tensor(shape: [outputs], values: VectorKernelTests.values(outputs, seed: 30)), stride: (4, 1),
+            padding: (2, 0))
+        let context = ComputeContext(threads: 2)
+        for height in [0, 1, 9] {
+            let input = Tensor(shape: [channels, height, 0], values: [])
+            #expect(conv(input, context: context).values.isEmpty)
+            #expect(conv.gated(input, context: context).values.isEmpty)
+        }
+        #expect(context.gemmFlops == 0)
+    }
+
+    @Test func transposedConvolutionOfAnEmptyInputIsItsBias() {
+        let (channels, outputs) = (3, 2)
+        let bias: [Float] = [0.25, -0.5]
+        let conv = ConvTranspose2d(
+            weight: Tensor(shape: [channels, outputs, 8, 1], values: VectorKernelTests.values(channels * outputs * 8, seed: 31)),
+            bias: Tensor(shape: [outputs], values: bias), stride: (4, 1))
+        let context = ComputeContext(threads: 2)
+        for (height, width) in [(3, 0), (1, 0), (0, 5)] {
+            let y = conv(Tensor(shape: [channels, height, width], values: []), context: context)
+            let (outHeight, outWidth) = ((height - 1) * 4 + 8, width)
+            #expect(y.shape == [outputs, outHeight, outWidth])
+            #expect(y.values == bias.flatMap { [Float](repeating: $0, count: outHeight * outWidth) })
+        }
+        #expect(context.gemmFlops == 0)
+    }
+
     @Test func winogradConvolutionCountsTheDirectProductsItReplaces() {
         let (channels, outputs, height, width) = (4, 8, 6, 10)
         let conv = Conv2d(

@@ -78,6 +78,8 @@ struct Conv2d: Sendable {
         let produced = gated ? outChannels / 2 : outChannels
         let output = [Float](unsafeUninitializedCapacity: produced * columns) { out, initialized in
             defer { initialized = produced * columns }
+            // No output columns: nothing to compute (and no tile to size).
+            guard columns > 0 else { return }
             if isWinograd {
                 input.values.withUnsafeBufferPointer { x in
                     convolveWinograd(
@@ -134,7 +136,6 @@ struct Conv2d: Sendable {
         into out: UnsafeMutablePointer<Float>, context: ComputeContext
     ) {
         let outWidth = outputSize(height: height, width: width).width
-        guard outWidth > 0 else { return }
         let chunks = (outWidth + Self.directColumns - 1) / Self.directColumns
         let span = (outWidth + chunks - 1) / chunks
         let (x, weight, out) = (SendablePointer(x), SendablePointer(weight), SendablePointer(out))
@@ -178,7 +179,6 @@ struct Conv2d: Sendable {
     ) {
         let points = 36
         let tiles = (height + 3) / 4 * ((width + 3) / 4)
-        guard tiles > 0 else { return }
         let (inputs, outputs) = (inChannels, outChannels)
         let produced = gated ? outputs / 2 : outputs
         // Rows of products per output channel: its value, and its gate when gated.
@@ -448,7 +448,8 @@ struct ConvTranspose2d: Sendable {
         let columns = height * width
         let perTile = max(1, Self.tileBudget / (outChannels * taps))
         let (tileRows, tileWidth) =
-            height > 1 ? (max(1, min(height, perTile / width)), width) : (1, min(width, perTile))
+            height > 1
+            ? (max(1, min(height, perTile / max(width, 1))), max(width, 1)) : (1, max(1, min(width, perTile)))
         let (kernel, stride, outChannels) = (kernel, stride, outChannels)
         let start = bias ?? [Float](repeating: 0, count: outChannels)
         var output = [Float](unsafeUninitializedCapacity: outChannels * outHeight * outWidth) { out, initialized in
