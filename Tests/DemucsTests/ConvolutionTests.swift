@@ -89,14 +89,28 @@ import Testing
         #expect(context.gemmFlops == 0)
     }
 
-    @Test(arguments: [(3, 1), (1, 1), (8, 1)])
-    func convolutionWithNoOutputColumnsIsEmpty(kernel: (Int, Int)) {
+    /// A kernel, stride and padding that select one of `Conv2d`'s paths.
+    struct ConvolutionPath: Sendable, CustomTestStringConvertible {
+        let name: String
+        let kernel: (Int, Int)
+        let stride: (Int, Int)
+        let padding: (Int, Int)
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [
+        ConvolutionPath(name: "patch matrix", kernel: (8, 1), stride: (4, 1), padding: (2, 0)),
+        ConvolutionPath(name: "pointwise", kernel: (1, 1), stride: (1, 1), padding: (0, 0)),
+        ConvolutionPath(name: "direct", kernel: (1, 3), stride: (1, 1), padding: (0, 1)),
+        ConvolutionPath(name: "Winograd", kernel: (3, 3), stride: (1, 1), padding: (1, 1)),
+    ])
+    func convolutionWithNoOutputColumnsIsEmpty(path: ConvolutionPath) {
         let (channels, outputs) = (2, 4)
-        let count = outputs * channels * kernel.0 * kernel.1
+        let count = outputs * channels * path.kernel.0 * path.kernel.1
         let conv = Conv2d(
-            weight: Tensor(shape: [outputs, channels, kernel.0, kernel.1], values: VectorKernelTests.values(count, seed: 29)),
-            bias: Tensor(shape: [outputs], values: VectorKernelTests.values(outputs, seed: 30)), stride: (4, 1),
-            padding: (2, 0))
+            weight: Tensor(shape: [outputs, channels, path.kernel.0, path.kernel.1], values: VectorKernelTests.values(count, seed: 29)),
+            bias: Tensor(shape: [outputs], values: VectorKernelTests.values(outputs, seed: 30)), stride: path.stride,
+            padding: path.padding)
         let context = ComputeContext(threads: 2)
         for height in [0, 1, 9] {
             let input = Tensor(shape: [channels, height, 0], values: [])
