@@ -446,16 +446,18 @@ struct ConvTranspose2d: Sendable {
         let (outHeight, outWidth) = (keptRows.count, keptColumns.count)
         let taps = kernel.height * kernel.width
         let columns = height * width
-        let perTile = max(1, Self.tileBudget / (outChannels * taps))
-        let (tileRows, tileWidth) =
-            height > 1
-            ? (max(1, min(height, perTile / max(width, 1))), max(width, 1)) : (1, max(1, min(width, perTile)))
+        let shape = isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth]
         let (kernel, stride, outChannels) = (kernel, stride, outChannels)
         let start = bias ?? [Float](repeating: 0, count: outChannels)
         var output = [Float](unsafeUninitializedCapacity: outChannels * outHeight * outWidth) { out, initialized in
             fillChannels(out.baseAddress!, with: start, inner: outHeight * outWidth, context: context)
             initialized = outChannels * outHeight * outWidth
         }
+        // No input columns: nothing to add to the bias (and no tile to size).
+        guard columns > 0 else { return Tensor(shape: shape, values: output) }
+        let perTile = max(1, Self.tileBudget / (outChannels * taps))
+        let (tileRows, tileWidth) =
+            height > 1 ? (max(1, min(height, perTile / width)), width) : (1, min(width, perTile))
         // Each core takes a group of output channels through every tile: their rows of the
         // product, then their col2im, with no wait for the other cores in between.
         let groups = min(context.threads, outChannels)
@@ -510,7 +512,7 @@ struct ConvTranspose2d: Sendable {
                 }
             }
         }
-        return Tensor(shape: isOneD ? [outChannels, outWidth] : [outChannels, outHeight, outWidth], values: output)
+        return Tensor(shape: shape, values: output)
     }
 
     /// Contribution-matrix elements per tile: 2 MB of floats.
